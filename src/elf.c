@@ -1,0 +1,1 @@
+/* elf.c - placeholder, being written */

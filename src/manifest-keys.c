@@ -1,0 +1,1 @@
+/* manifest-keys.c - placeholder, being written */

@@ -1,0 +1,2 @@
+/* manifest-keys.h - placeholder */
+#pragma once
