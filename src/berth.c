@@ -18,15 +18,38 @@ bool arg_check = false;
 bool arg_diff = false;
 bool arg_quiet = false;
 
+extern const struct berth_cmd berth_cmd_apply;
 extern const struct berth_cmd berth_cmd_check;
+extern const struct berth_cmd berth_cmd_deploy;
 extern const struct berth_cmd berth_cmd_help;
+extern const struct berth_cmd berth_cmd_logs;
+extern const struct berth_cmd berth_cmd_releases;
+extern const struct berth_cmd berth_cmd_remove;
 extern const struct berth_cmd berth_cmd_render;
+extern const struct berth_cmd berth_cmd_restart;
+extern const struct berth_cmd berth_cmd_rollback;
+extern const struct berth_cmd berth_cmd_start;
+extern const struct berth_cmd berth_cmd_status;
+extern const struct berth_cmd berth_cmd_stop;
+extern const struct berth_cmd berth_cmd_wait_ready;
 
-/* In the order `berth --help` lists them. Names match exactly: no prefixes, no aliases. */
+/* In the order `berth --help` lists them. Names match exactly: no prefixes, no aliases, so that
+ * a typo never runs a destructive command (berth rem is not berth remove). */
 static const struct berth_cmd *const commands[] = {
+	&berth_cmd_deploy,
+	&berth_cmd_apply,
+	&berth_cmd_status,
+	&berth_cmd_logs,
+	&berth_cmd_start,
+	&berth_cmd_stop,
+	&berth_cmd_restart,
+	&berth_cmd_releases,
+	&berth_cmd_rollback,
+	&berth_cmd_remove,
 	&berth_cmd_render,
 	&berth_cmd_check,
 	&berth_cmd_help,
+	&berth_cmd_wait_ready,
 };
 
 /* Options every command takes. */

@@ -38,12 +38,25 @@ struct elf_info {
 };
 
 /* Inspects an ELF image held in memory (e.g. mmap'ed). */
+/* Returns 0 and fills *ret (release it with elf_info_release()); on failure *ret is untouched:
+ *   -ENOEXEC  not an ELF file, or an ELF that is no executable (ET_REL object, ET_CORE dump)
+ *   -EBADMSG  truncated or inconsistent headers (every PT_LOAD, section and table must lie inside
+ *             the buffer), or a Go build info blob that is present but corrupt
+ *   -ENOMEM, -EINVAL (ret NULL)
+ * A valid ELF without Go build info is a success with is_go false. The Go fields follow
+ * `go version -m`: at most 256 bytes of version and 1 MiB of module info are accepted; build
+ * settings other than the ones above are ignored; cgo_enabled and vcs_modified are -1 when the
+ * setting is absent or has a value other than 0/1 (false/true). */
 int elf_inspect(const void *data, size_t size, struct elf_info *ret);
 /* Opens, mmaps read-only, inspects and unmaps path. -errno for I/O errors. */
+/* Also -EINVAL when path is not a regular file, -EBADMSG when it is empty. */
 int elf_inspect_file(const char *path, struct elf_info *ret);
+/* Frees every string; accepts NULL or a zeroed struct and leaves the struct zeroed. */
 void elf_info_release(struct elf_info *info);
 
 /* Go-style architecture of the machine berth runs on ("amd64", "arm64", ...), from uname(2). */
+/* NULL when uname(2) fails or the machine has no Go name here. */
 const char *elf_host_arch(void);
 /* e_machine name for messages: "x86-64", "AArch64", ... */
+/* Never NULL: "unknown" for machines not in the table. */
 const char *elf_machine_name(uint16_t machine);

@@ -1,6 +1,7 @@
 /* macro.h - cleanup attributes and small helpers shared by every file */
 #pragma once
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -54,6 +55,12 @@ static inline void fclosep(FILE **f)
 {
 	if (*f)
 		(void)fclose(*f);
+}
+
+static inline void closedirp(DIR **d)
+{
+	if (*d)
+		(void)closedir(*d);
 }
 
 static inline bool streq(const char *a, const char *b)

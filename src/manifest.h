@@ -18,6 +18,12 @@
 #include "size.h"
 
 #define SERVICE_NAME_MAX 64
+/* Limits of manifest_load(): a larger file is refused; at most this many diags are kept. */
+#define MANIFEST_FILE_MAX (64 * 1024)
+#define MANIFEST_DIAGS_MAX 50
+/* Longest line iniparser reads (its 1024-byte buffer, less the newline and NUL); a longer line,
+ * including one joined from continuation lines, is an error, never silently truncated. */
+#define MANIFEST_LINE_MAX 1022
 
 enum restart_policy {
 	RESTART_ON_FAILURE, /* default */
@@ -100,6 +106,7 @@ struct manifest {
 	enum go_mode gomemlimit_mode;
 	uint64_t gomemlimit;        /* when GO_MODE_VALUE: bytes */
 	char *gogc;                 /* NULL, "off", or a decimal integer ≥ 1 */
+	unsigned gomemlimit_ratio_percent; /* gomemlimit_ratio: 0 → default 90 (% of MemoryMax for auto) */
 
 	/* [hardening] */
 	char **read_write_paths;    /* absolute paths, never NULL */
@@ -118,13 +125,17 @@ struct manifest_diag {
 };
 
 struct manifest_diags {
-	struct manifest_diag *items;
-	size_t n;
+	struct manifest_diag *items; /* sorted by line, those without a line (0) last */
+	size_t n;                    /* ≤ MANIFEST_DIAGS_MAX */
+	size_t n_dropped;            /* further problems found beyond the cap, not in items */
 };
 
 /* Parses and validates path. On success returns 0 and *ret. On a validation failure returns
  * -EINVAL and fills diags with every problem found (all of them, in file order, up to a cap);
- * on I/O failure returns -errno (diags may be empty). */
+ * on I/O failure returns -errno (diags may be empty): -ENOENT if it does not exist, -EISDIR for a
+ * directory. diags may be NULL. Messages, sections and keys in diags are safe to print: bytes
+ * that are not printable UTF-8 are shown as \xNN.
+ * Not thread-safe: iniparser's error callback is process-global and is redirected while loading. */
 int manifest_load(const char *path, struct manifest **ret, struct manifest_diags *diags);
 struct manifest *manifest_free(struct manifest *m);
 static inline void manifest_freep(struct manifest **m)
@@ -145,8 +156,16 @@ bool user_name_is_valid(const char *s);  /* POSIX-ish: [a-z_][a-z0-9_-]*[$]?, �
  * no expansion of any kind. Unterminated quote or trailing backslash → -EINVAL. */
 int split_args(const char *s, char ***ret);
 /* Parses "http://HOST[:PORT]/PATH" where HOST is a local address (127.0.0.0/8, ::1, localhost).
- * Returns -EINVAL for other schemes/hosts; the caller words the message. */
+ * Returns -EINVAL for other schemes/hosts; the caller words the message. The port defaults to 80,
+ * the path to "/"; the host is returned without brackets. */
 int parse_local_http_url(const char *url, char **ret_host, uint16_t *ret_port, char **ret_path);
+/* Why parse_local_http_url() refuses url ("uses https, but the check speaks plain http", "is not
+ * on this host", ...), or NULL if it accepts it. Static text. */
+const char *local_http_url_problem(const char *url);
+/* Parses "HOST:PORT" with a local HOST as above ("127.0.0.1:5432", "[::1]:5432",
+ * "localhost:5432"); the port is required. -EINVAL otherwise. */
+int parse_local_host_port(const char *s, char **ret_host, uint16_t *ret_port);
+const char *local_host_port_problem(const char *s);
 /* "2xx", "200", "200,204", "200-299,302": returns true if status is in the set. */
 bool http_status_matches(const char *expect, int status);
 bool http_expect_is_valid(const char *expect);

@@ -8,6 +8,8 @@
 
 #include <cmocka.h>
 
+#include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

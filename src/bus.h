@@ -1,0 +1,98 @@
+/* bus.h - talking to systemd over D-Bus (sd-bus): reload, enable, jobs, properties
+ *
+ * Effects only, no policy and no logging: every function returns 0 or -errno and, where systemd
+ * said why, fills a caller-provided sd_bus_error that the caller turns into one message.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-bus.h>
+
+#include "size.h"
+
+/* Connects to the system bus. -EHOSTDOWN if this host was not booted with systemd. */
+int bus_open_system(sd_bus **ret);
+
+/* Manager.Reload, which returns once systemd has re-read all unit files. */
+int bus_daemon_reload(sd_bus *bus, sd_bus_error *error);
+/* Manager.EnableUnitFiles / DisableUnitFiles for one unit (persistent, not forced).
+ * *ret_changed tells whether any symlink was created or removed. */
+int bus_enable_unit(sd_bus *bus, const char *unit, bool *ret_changed, sd_bus_error *error);
+int bus_disable_unit(sd_bus *bus, const char *unit, bool *ret_changed, sd_bus_error *error);
+/* Manager.ResetFailed for one unit (so that a start limit hit does not block the next start). */
+int bus_reset_failed(sd_bus *bus, const char *unit, sd_bus_error *error);
+
+/* Jobs: queue any number, then wait for all of them through the JobRemoved signal. */
+struct bus_job {
+	char *unit;
+	char *path;    /* job object path, NULL until queued */
+	char *result;  /* "done", "failed", "timeout", "canceled", "dependency", "skipped"; NULL while running */
+	usec_t queued_at;  /* monotonic */
+	usec_t finished_at;
+};
+
+struct bus_jobs {
+	sd_bus *bus;
+	sd_bus_slot *match;
+	struct bus_job *jobs;
+	size_t n;
+};
+
+/* Subscribes to JobRemoved before any job is queued, so no result can be missed. */
+int bus_jobs_init(struct bus_jobs *jobs, sd_bus *bus);
+/* method: "StartUnit", "RestartUnit", "StopUnit", "TryRestartUnit"; mode "replace". */
+int bus_jobs_queue(struct bus_jobs *jobs, const char *method, const char *unit, sd_bus_error *error);
+/* Waits until every queued job was removed or timeout passes (-ETIMEDOUT; jobs still running keep
+ * result NULL). */
+int bus_jobs_wait(struct bus_jobs *jobs, usec_t timeout);
+void bus_jobs_release(struct bus_jobs *jobs);
+/* One job, queued and waited for. *ret_result is "done" etc. (static string from the job). */
+int bus_unit_job(sd_bus *bus, const char *method, const char *unit, usec_t timeout, char **ret_result,
+		 usec_t *ret_elapsed, sd_bus_error *error);
+
+/* What status needs, from the Unit and Service interfaces in two GetAll calls. */
+struct unit_status {
+	char *id;
+	char *load_state;      /* "loaded", "not-found", ... */
+	char *active_state;    /* "active", "failed", "activating", ... */
+	char *sub_state;       /* "running", "start-post", "auto-restart", ... */
+	char *unit_file_state; /* "enabled", "disabled", ... */
+	char *result;          /* Service.Result: "success", "exit-code", "oom-kill", "start-limit-hit", ... */
+	char *fragment_path;
+	char *control_group;   /* "/system.slice/NAME.service" */
+	uint8_t invocation_id[16];
+	bool has_invocation_id;
+	uint32_t main_pid;
+	uint32_t n_restarts;
+	uint64_t active_enter_usec;     /* CLOCK_REALTIME µs */
+	uint64_t inactive_enter_usec;
+	uint64_t state_change_usec;
+	uint64_t exec_main_start_usec;
+	int32_t exec_main_status;
+	int32_t exec_main_code;         /* CLD_EXITED, CLD_KILLED, ... */
+	uint64_t memory_current;        /* UINT64_MAX if unknown */
+	uint64_t memory_max;
+	uint64_t memory_high;
+	uint64_t memory_swap_max;
+	uint64_t cpu_usage_nsec;
+	uint64_t cpu_quota_per_sec_usec; /* UINT64_MAX: no quota */
+	uint64_t tasks_current;
+	uint64_t tasks_max;
+	uint64_t timeout_stop_usec;
+	uint64_t start_limit_burst;
+	uint64_t start_limit_interval_usec;
+};
+
+/* LoadUnit + GetAll. A unit that does not exist comes back with load_state "not-found". */
+int bus_get_unit_status(sd_bus *bus, const char *unit, struct unit_status *ret, sd_bus_error *error);
+void unit_status_release(struct unit_status *s);
+
+/* SetUnitProperties with runtime or persistent scope. props is a NULL-terminated list of
+ * "Name" / type / value triples encoded by the caller through the append callback. */
+int bus_set_unit_properties(sd_bus *bus, const char *unit, bool runtime,
+			    int (*append)(sd_bus_message *m, void *userdata), void *userdata,
+			    sd_bus_error *error);
+
+/* Text for a failed call: the bus error's message, else strerror(-r). */
+const char *bus_error_text(const sd_bus_error *error, int r);

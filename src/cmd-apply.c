@@ -1,0 +1,340 @@
+/* cmd-apply.c - berth apply DIR: converge every manifest in DIR (the cloud-init entry point)
+ *
+ * All plans first (nothing changes if a plan cannot be made for a service, for that service);
+ * then all files, ONE daemon reload, all start jobs queued together and waited for together;
+ * rollback per failed service. Services whose manifest left DIR stay unless --prune.
+ */
+#include <dirent.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "berth.h"
+#include "cli.h"
+#include "deploy.h"
+#include "lock.h"
+#include "log.h"
+#include "runstate.h"
+#include "services.h"
+#include "strv.h"
+#include "term.h"
+#include "unit.h"
+
+static bool arg_prune;
+
+static int set_option(const char *name, const char *arg)
+{
+	if (streq(name, "prune"))
+		arg_prune = true;
+	return 0;
+}
+
+struct item {
+	char *file;
+	struct manifest *m;
+	struct deploy_plan plan;
+	bool planned;
+	struct report rep;
+	struct deploy_outcome out;
+	size_t job; /* index into jobs, or SIZE_MAX */
+};
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int list_manifests(const char *dir, char ***ret)
+{
+	_cleanup_(closedirp) DIR *d = opendir(dir);
+	char **files = calloc(1, sizeof(char *));
+	struct dirent *de;
+
+	if (!files)
+		return -ENOMEM;
+	if (!d) {
+		int r = negative_errno();
+		strv_free(files);
+		return r;
+	}
+	while ((de = readdir(d))) {
+		size_t l = strlen(de->d_name);
+		char *path = NULL;
+		if (de->d_name[0] == '.' || l < 5 || !streq(de->d_name + l - 4, ".ini"))
+			continue;
+		if (asprintf(&path, "%s/%s", dir, de->d_name) < 0 || strv_push(&files, path) < 0) {
+			strv_free(files);
+			return -ENOMEM;
+		}
+	}
+	qsort(files, strv_length(files), sizeof(char *), cmp_str);
+	*ret = files;
+	return 0;
+}
+
+static void prune_service(sd_bus *bus, const char *name, struct report *rep)
+{
+	_cleanup_free_ char *unit = unit_name_for(name), *path = NULL, *result = NULL;
+	bool changed;
+	if (!unit || asprintf(&path, "%s/%s", BERTH_UNIT_DIR, unit) < 0)
+		return;
+	(void)bus_unit_job(bus, "StopUnit", unit, 120 * USEC_PER_SEC, &result, NULL, NULL);
+	(void)bus_disable_unit(bus, unit, &changed, NULL);
+	(void)unlink(path);
+	(void)runstate_remove(name);
+	report_step(rep, "prune", true, "%s stopped, disabled and its unit removed (releases kept)", name);
+}
+
+static int exec_apply(int argc, char **argv)
+{
+	const char *dir = argv[0];
+	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+	_cleanup_strv_free_ char **files = NULL, **managed = NULL;
+	_cleanup_close_ int lock_fd = -1;
+	struct report global;
+	struct bus_jobs jobs = { 0 };
+	uint64_t started = 0;
+	bool any_unit_changed = false, any_failed = false;
+	pid_t holder;
+	int r, ex;
+
+	r = list_manifests(dir, &files);
+	if (r < 0) {
+		errno = -r;
+		cli_error(NULL, 0, NULL, NULL, "cannot read manifests in \"%s\": %m", dir);
+		return cli_fail("apply", r == -ENOENT || r == -ENOTDIR ? BERTH_EXIT_NOT_FOUND : BERTH_EXIT_FAILURE);
+	}
+	ex = cli_open_bus(&bus);
+	if (ex != BERTH_EXIT_OK)
+		return cli_fail("apply", ex);
+	if (!arg_check) {
+		lock_fd = lock_acquire(BERTH_LOCK_PATH, 120 * USEC_PER_SEC, &holder);
+		if (lock_fd < 0) {
+			cli_error(NULL, 0, NULL, NULL, "another berth (PID %d) holds %s: try again", (int)holder, BERTH_LOCK_PATH);
+			return cli_fail("apply", BERTH_EXIT_TEMPFAIL);
+		}
+	}
+
+	size_t n = strv_length(files);
+	struct item *items = calloc(n + 1, sizeof(*items));
+	if (!items)
+		return BERTH_EXIT_FAILURE;
+	report_init(&global, NULL, true);
+
+	/* 1. every plan, before anything changes */
+	for (size_t i = 0; i < n; i++) {
+		struct item *it = &items[i];
+		it->file = files[i];
+		it->job = SIZE_MAX;
+		it->out.ready_msec = -1;
+		report_init(&it->rep, NULL, true);
+		ex = cli_load_manifest(it->file, &it->m);
+		if (ex == BERTH_EXIT_OK) {
+			for (size_t k = 0; k < i; k++)
+				if (items[k].m && streq(items[k].m->name, it->m->name)) {
+					cli_error(it->file, 0, "service", "name", "service \"%s\" is also defined in %s",
+						  it->m->name, items[k].file);
+					ex = BERTH_EXIT_INVALID;
+				}
+		}
+		if (ex == BERTH_EXIT_OK)
+			ex = deploy_plan(bus, it->m, NULL, NULL, &it->plan);
+		it->planned = ex == BERTH_EXIT_OK;
+		it->out.exit_code = ex;
+		if (!it->planned)
+			any_failed = true;
+	}
+
+	if (arg_check) {
+		for (size_t i = 0; i < n; i++)
+			if (items[i].planned)
+				deploy_print_plan(&items[i].plan, &items[i].rep, arg_diff);
+		goto summary;
+	}
+
+	/* 2. files for all, then one reload */
+	for (size_t i = 0; i < n; i++) {
+		struct item *it = &items[i];
+		if (!it->planned)
+			continue;
+		r = deploy_install(&it->plan, &it->rep);
+		if (r < 0) {
+			errno = -r;
+			cli_error(it->file, 0, NULL, NULL, "cannot install release %s of \"%s\": %m", it->plan.version,
+				  it->m->name);
+			it->planned = false;
+			it->out.exit_code = BERTH_EXIT_FAILURE;
+			any_failed = true;
+			continue;
+		}
+		any_unit_changed |= it->plan.unit_changes;
+	}
+	if (any_unit_changed) {
+		r = bus_daemon_reload(bus, &error);
+		if (r < 0) {
+			cli_error(NULL, 0, NULL, NULL, "systemd reload failed: %s", bus_error_text(&error, r));
+			ex = BERTH_EXIT_FAILURE;
+			goto out;
+		}
+		report_step(&global, "reload", true, "systemd re-read its units (once)");
+	}
+
+	/* 3. enable, queue every start together, wait for all */
+	r = bus_jobs_init(&jobs, bus);
+	if (r < 0) {
+		cli_error(NULL, 0, NULL, NULL, "cannot subscribe to systemd's job signals: %s", strerror(-r));
+		ex = BERTH_EXIT_TEMPFAIL;
+		goto out;
+	}
+	started = realtime_usec();
+	usec_t timeout = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct item *it = &items[i];
+		if (!it->planned)
+			continue;
+		if (deploy_enable(bus, &it->plan, &it->rep) < 0) {
+			it->planned = false;
+			it->out.exit_code = BERTH_EXIT_FAILURE;
+			any_failed = true;
+			continue;
+		}
+		const char *method = deploy_job_method(&it->plan);
+		if (!method) {
+			report_step(&it->rep, "start", false, "running");
+			it->out.exit_code = BERTH_EXIT_OK;
+			continue;
+		}
+		if (streq_ptr(it->plan.status.active_state, "failed"))
+			(void)bus_reset_failed(bus, it->plan.unit_name, NULL);
+		(void)runstate_remove(it->m->name);
+		sd_bus_error_free(&error);
+		r = bus_jobs_queue(&jobs, method, it->plan.unit_name, &error);
+		if (r < 0) {
+			cli_error(it->file, 0, NULL, NULL, "cannot start %s: %s", it->plan.unit_name, bus_error_text(&error, r));
+			it->out.exit_code = BERTH_EXIT_FAILURE;
+			any_failed = true;
+			continue;
+		}
+		it->job = jobs.n - 1;
+		usec_t t = deploy_job_timeout(it->m);
+		if (t > timeout)
+			timeout = t;
+	}
+	if (!arg_json && jobs.n)
+		printf("apply: %zu start job%s queued, waiting until healthy\n", jobs.n, jobs.n == 1 ? "" : "s");
+	if (jobs.n)
+		(void)bus_jobs_wait(&jobs, timeout);
+	for (size_t i = 0; i < n; i++) {
+		struct item *it = &items[i];
+		if (it->job == SIZE_MAX)
+			continue;
+		struct bus_job *j = &jobs.jobs[it->job];
+		deploy_finish(bus, &it->plan, j->result, j->result ? j->finished_at - j->queued_at : 0, started,
+			      &it->rep, &it->out);
+		if (it->out.exit_code != BERTH_EXIT_OK)
+			any_failed = true;
+	}
+
+	/* 4. services no longer in DIR */
+	if (arg_prune && services_list(&managed) >= 0)
+		STRV_FOREACH(name, managed) {
+			bool wanted = false;
+			for (size_t i = 0; i < n; i++)
+				wanted |= items[i].m && streq(items[i].m->name, *name);
+			if (!wanted)
+				prune_service(bus, *name, &global);
+		}
+
+summary:
+	ex = any_failed ? BERTH_EXIT_FAILURE : BERTH_EXIT_OK;
+	if (arg_json) {
+		struct json j;
+		bool changed = global.changed;
+		for (size_t i = 0; i < n; i++)
+			changed |= items[i].rep.changed;
+		json_init(&j, stdout);
+		json_object_begin(&j);
+		json_key_string(&j, "command", "apply");
+		json_key_bool(&j, "ok", !any_failed);
+		json_key_int(&j, "exit_code", ex);
+		json_key_bool(&j, "check", arg_check);
+		json_key_bool(&j, "changed", changed);
+		json_key_string(&j, "directory", dir);
+		json_key(&j, "services");
+		json_array_begin(&j);
+		for (size_t i = 0; i < n; i++) {
+			struct item *it = &items[i];
+			json_object_begin(&j);
+			json_key_string(&j, "file", it->file);
+			json_key_string(&j, "name", it->m ? it->m->name : NULL);
+			json_key_bool(&j, "ok", it->out.exit_code == BERTH_EXIT_OK);
+			json_key_int(&j, "exit_code", it->out.exit_code);
+			json_key_string(&j, "version", it->plan.version);
+			report_json(&it->rep, &j);
+			json_key(&j, "ready_msec");
+			it->out.ready_msec >= 0 ? json_int(&j, it->out.ready_msec) : json_null(&j);
+			json_key_string(&j, "failure", it->out.failure);
+			json_key_string(&j, "rolled_back_to", it->out.rolled_back_to);
+			json_object_end(&j);
+		}
+		json_array_end(&j);
+		json_key(&j, "host");
+		json_object_begin(&j);
+		report_json(&global, &j);
+		json_object_end(&j);
+		json_object_end(&j);
+		json_finish(&j);
+	} else {
+		for (size_t i = 0; i < global.n; i++)
+			printf("  %-9s %s\n", global.steps[i].step, global.steps[i].detail);
+		printf("%s%-16s %-8s %-13s %-8s %s%s\n", term_out(TERM_BOLD), "SERVICE", "RESULT", "RELEASE", "CHANGED",
+		       "DETAIL", term_out(TERM_RESET));
+		for (size_t i = 0; i < n; i++) {
+			struct item *it = &items[i];
+			const char *res = it->out.exit_code == BERTH_EXIT_OK ? "ok" :
+					  it->out.exit_code == BERTH_EXIT_ROLLED_BACK ? "rolled" : "FAILED";
+			char detail[600];
+			if (it->out.failure)
+				snprintf(detail, sizeof(detail), "%s%s%s", it->out.failure,
+					 it->out.rolled_back_to ? "; back on " : "", strempty(it->out.rolled_back_to));
+			else if (it->out.ready_msec >= 0)
+				snprintf(detail, sizeof(detail), "ready in %" PRId64 " ms", it->out.ready_msec);
+			else if (!it->planned && it->out.exit_code != BERTH_EXIT_OK)
+				snprintf(detail, sizeof(detail), "refused before any change (see above)");
+			else
+				snprintf(detail, sizeof(detail), arg_check ? "would change: %s" : "%s",
+					 arg_check ? (it->rep.changed ? "yes" : "no") : "unchanged");
+			printf("%-16s %-8s %-13s %-8s %s\n", it->m ? it->m->name : it->file, res,
+			       it->plan.version ? it->plan.version : "-", it->rep.changed ? "yes" : "no", detail);
+		}
+	}
+out:
+	bus_jobs_release(&jobs);
+	for (size_t i = 0; i < n; i++) {
+		deploy_plan_release(&items[i].plan);
+		deploy_outcome_release(&items[i].out);
+		report_release(&items[i].rep);
+		manifest_free(items[i].m);
+	}
+	free(items);
+	report_release(&global);
+	return ex;
+}
+
+static const struct berth_option options[] = {
+	{ "prune", 0, no_argument, NULL, "stop and remove services whose manifest is no longer in DIR" },
+	{ NULL },
+};
+
+const struct berth_cmd berth_cmd_apply = {
+	.name = "apply",
+	.usage = "DIR",
+	.summary = "converge every manifest (*.ini) in a directory: one reload, parallel starts",
+	.options = options,
+	.min_args = 1,
+	.max_args = 1,
+	.flags = BERTH_CMD_NEED_ROOT | BERTH_CMD_TAKES_LOCK | BERTH_CMD_MUTATES,
+	.set_option = set_option,
+	.exec = exec_apply,
+};

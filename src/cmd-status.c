@@ -1,0 +1,276 @@
+/* cmd-status.c - berth status [NAME...]: state, release, readiness, health now, usage */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "berth.h"
+#include "bus.h"
+#include "cli.h"
+#include "deploy.h"
+#include "health.h"
+#include "journal.h"
+#include "log.h"
+#include "release.h"
+#include "runstate.h"
+#include "services.h"
+#include "strv.h"
+#include "term.h"
+#include "unit.h"
+
+struct service_view {
+	const char *name;
+	struct unit_status st;
+	char *release;
+	int64_t ready_msec;       /* from the last readiness check, -1 unknown */
+	bool health_checked;
+	struct probe_result health;
+	bool crash_loop;
+	unsigned loop_restarts;
+	uint64_t loop_span_usec;
+	bool have_status;
+};
+
+static void fill_health(struct service_view *v)
+{
+	_cleanup_(manifest_freep) struct manifest *m = NULL;
+	if (service_load_manifest(v->name, &m) < 0)
+		return;
+	struct health_spec spec = {
+		.http_host = m->http_host,
+		.http_port = m->http_port,
+		.http_path = m->http_path,
+		.http_expect = m->http_expect,
+		.tcp_host = m->tcp_host,
+		.tcp_port = m->tcp_port,
+		.listen_port = m->listen_port,
+		.timeout = m->timeout == USEC_UNSET ? 2 * USEC_PER_SEC : m->timeout,
+	};
+	if (!spec.http_port && !spec.tcp_port && !spec.listen_port)
+		return;
+	if (health_probe(&spec, &v->health) >= 0)
+		v->health_checked = true;
+}
+
+static int gather(sd_bus *bus, const char *name, struct service_view *v)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+	_cleanup_free_ char *unit = unit_name_for(name);
+	struct release_store store = { .root = (char *)BERTH_STATE_ROOT, .name = (char *)name };
+	struct ready_state rs;
+	int r;
+
+	v->name = name;
+	v->ready_msec = -1;
+	r = bus_get_unit_status(bus, unit, &v->st, &error);
+	if (r < 0) {
+		log_error("cannot ask systemd about %s: %s", unit, bus_error_text(&error, r));
+		return r;
+	}
+	v->have_status = true;
+	(void)release_get_current(&store, &v->release);
+	if (runstate_read_ready(name, &rs) >= 0 && rs.ok)
+		v->ready_msec = rs.ready_msec;
+	else if (v->release) {
+		struct release rel;
+		if (release_load(&store, v->release, &rel) >= 0) {
+			v->ready_msec = rel.ready_msec;
+			release_release(&rel);
+		}
+	}
+	if (streq_ptr(v->st.active_state, "active"))
+		fill_health(v);
+	if (streq_ptr(v->st.active_state, "failed") && streq_ptr(v->st.result, "start-limit-hit")) {
+		uint64_t first, last;
+		unsigned n = v->st.n_restarts ? v->st.n_restarts : (unsigned)v->st.start_limit_burst;
+		v->crash_loop = true;
+		v->loop_restarts = n;
+		if (journal_restart_span(unit, n ? n : 1, &first, &last) > 0)
+			v->loop_span_usec = v->st.inactive_enter_usec > first ? v->st.inactive_enter_usec - first :
+										last - first;
+	}
+	return 0;
+}
+
+static const char *fmt_span(char *buf, size_t len, uint64_t usec)
+{
+	uint64_t s = usec / USEC_PER_SEC;
+	if (s < 60)
+		snprintf(buf, len, "%.1fs", (double)usec / USEC_PER_SEC);
+	else if (s < 3600)
+		snprintf(buf, len, "%" PRIu64 "m%02" PRIu64 "s", s / 60, s % 60);
+	else if (s < 86400)
+		snprintf(buf, len, "%" PRIu64 "h%02" PRIu64 "m", s / 3600, s % 3600 / 60);
+	else
+		snprintf(buf, len, "%" PRIu64 "d%02" PRIu64 "h", s / 86400, s % 86400 / 3600);
+	return buf;
+}
+
+static bool known(uint64_t v)
+{
+	return v != UINT64_MAX;
+}
+
+static void print_human(struct service_view *v, size_t n)
+{
+	char up[32], mem[64], a[32], b[32], cpu[32], ready[32];
+	uint64_t now = realtime_usec();
+
+	printf("%s%-16s %-22s %7s %8s %4s  %-13s %8s  %-9s %-15s %s%s\n", term_out(TERM_BOLD), "SERVICE", "STATE",
+	       "PID", "UPTIME", "RST", "RELEASE", "READY", "HEALTH", "MEMORY", "CPU", term_out(TERM_RESET));
+	for (size_t i = 0; i < n; i++) {
+		struct unit_status *s = &v[i].st;
+		char state[64];
+		bool active = streq_ptr(s->active_state, "active");
+		snprintf(state, sizeof(state), "%s/%s", strempty(s->active_state), strempty(s->sub_state));
+		if (active && s->active_enter_usec && now > s->active_enter_usec)
+			fmt_span(up, sizeof(up), now - s->active_enter_usec);
+		else
+			snprintf(up, sizeof(up), "-");
+		if (known(s->memory_current))
+			snprintf(mem, sizeof(mem), "%s/%s", format_size_human(a, sizeof(a), s->memory_current),
+				 known(s->memory_max) ? format_size_human(b, sizeof(b), s->memory_max) : "-");
+		else
+			snprintf(mem, sizeof(mem), "-");
+		if (known(s->cpu_usage_nsec))
+			snprintf(cpu, sizeof(cpu), "%.2fs", (double)s->cpu_usage_nsec / 1e9);
+		else
+			snprintf(cpu, sizeof(cpu), "-");
+		if (v[i].ready_msec >= 0)
+			snprintf(ready, sizeof(ready), "%" PRId64 "ms", v[i].ready_msec);
+		else
+			snprintf(ready, sizeof(ready), "-");
+		const char *health = !active ? "-" : !v[i].health_checked ? "n/a" :
+						     v[i].health.healthy ? "healthy" : "UNHEALTHY";
+		const char *sc = active ? term_out(TERM_GREEN) : streq_ptr(s->active_state, "failed") ? term_out(TERM_RED) : "";
+		printf("%-16s %s%-22s%s %7" PRIu32 " %8s %4" PRIu32 "  %-13s %8s  %-9s %-15s %s\n", v[i].name, sc, state,
+		       term_out(TERM_RESET), s->main_pid, up, s->n_restarts, v[i].release ? v[i].release : "-", ready,
+		       health, mem, cpu);
+		if (v[i].health_checked && !v[i].health.healthy)
+			printf("  %s└ health: %s%s\n", term_out(TERM_RED), v[i].health.reason, term_out(TERM_RESET));
+		if (v[i].crash_loop)
+			printf("  %s└ crash loop: %u restarts in %s, then start-limit-hit (fix it, then berth start %s)%s\n",
+			       term_out(TERM_RED), v[i].loop_restarts, fmt_span(a, sizeof(a), v[i].loop_span_usec), v[i].name,
+			       term_out(TERM_RESET));
+		else if (streq_ptr(s->active_state, "failed"))
+			printf("  %s└ failed: %s%s\n", term_out(TERM_RED), strempty(s->result), term_out(TERM_RESET));
+	}
+}
+
+static void json_u64_or_null(struct json *j, const char *key, uint64_t v)
+{
+	json_key(j, key);
+	known(v) ? json_uint(j, v) : json_null(j);
+}
+
+static void print_json(struct service_view *v, size_t n)
+{
+	struct json j;
+	uint64_t now = realtime_usec();
+
+	cli_json_begin(&j, "status");
+	json_key(&j, "services");
+	json_array_begin(&j);
+	for (size_t i = 0; i < n; i++) {
+		struct unit_status *s = &v[i].st;
+		bool active = streq_ptr(s->active_state, "active");
+		json_object_begin(&j);
+		json_key_string(&j, "name", v[i].name);
+		json_key_string(&j, "unit", s->id);
+		json_key_string(&j, "load_state", s->load_state);
+		json_key_string(&j, "active_state", s->active_state);
+		json_key_string(&j, "sub_state", s->sub_state);
+		json_key_string(&j, "unit_file_state", s->unit_file_state);
+		json_key_string(&j, "result", s->result);
+		json_key(&j, "main_pid");
+		s->main_pid ? json_uint(&j, s->main_pid) : json_null(&j);
+		json_key(&j, "uptime_usec");
+		active && s->active_enter_usec && now > s->active_enter_usec ? json_uint(&j, now - s->active_enter_usec) :
+									    json_null(&j);
+		json_key_uint(&j, "restarts", s->n_restarts);
+		json_key_string(&j, "release", v[i].release);
+		json_key(&j, "ready_msec");
+		v[i].ready_msec >= 0 ? json_int(&j, v[i].ready_msec) : json_null(&j);
+		json_key(&j, "health");
+		if (v[i].health_checked) {
+			json_object_begin(&j);
+			json_key_bool(&j, "healthy", v[i].health.healthy);
+			json_key_string(&j, "reason", v[i].health.reason);
+			json_key_uint(&j, "elapsed_usec", v[i].health.elapsed);
+			json_object_end(&j);
+		} else
+			json_null(&j);
+		json_key(&j, "crash_loop");
+		if (v[i].crash_loop) {
+			json_object_begin(&j);
+			json_key_uint(&j, "restarts", v[i].loop_restarts);
+			json_key_uint(&j, "span_usec", v[i].loop_span_usec);
+			json_object_end(&j);
+		} else
+			json_null(&j);
+		json_u64_or_null(&j, "memory_current", s->memory_current);
+		json_u64_or_null(&j, "memory_max", s->memory_max);
+		json_u64_or_null(&j, "memory_high", s->memory_high);
+		json_u64_or_null(&j, "cpu_usage_nsec", s->cpu_usage_nsec);
+		json_u64_or_null(&j, "cpu_quota_per_sec_usec", s->cpu_quota_per_sec_usec);
+		json_u64_or_null(&j, "tasks_current", s->tasks_current);
+		json_u64_or_null(&j, "tasks_max", s->tasks_max);
+		json_object_end(&j);
+	}
+	json_array_end(&j);
+	json_object_end(&j);
+	json_finish(&j);
+}
+
+static int exec_status(int argc, char **argv)
+{
+	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+	_cleanup_strv_free_ char **names = NULL;
+	int r, ex = BERTH_EXIT_OK;
+
+	if (argc > 0) {
+		for (int i = 0; i < argc; i++) {
+			if (!service_exists(argv[i])) {
+				cli_error(NULL, 0, NULL, NULL, "no service \"%s\" is deployed by berth (see berth status)", argv[i]);
+				return cli_fail("status", BERTH_EXIT_NOT_FOUND);
+			}
+			if (strv_extend(&names, argv[i]) < 0)
+				return BERTH_EXIT_FAILURE;
+		}
+	} else if ((r = services_list(&names)) < 0) {
+		errno = -r;
+		cli_error(NULL, 0, NULL, NULL, "cannot list services in %s: %m", BERTH_STATE_ROOT);
+		return cli_fail("status", BERTH_EXIT_FAILURE);
+	}
+	ex = cli_open_bus(&bus);
+	if (ex != BERTH_EXIT_OK)
+		return cli_fail("status", ex);
+
+	size_t n = strv_length(names);
+	struct service_view *v = calloc(n + 1, sizeof(*v));
+	if (!v)
+		return BERTH_EXIT_FAILURE;
+	for (size_t i = 0; i < n; i++)
+		if (gather(bus, names[i], &v[i]) < 0)
+			ex = BERTH_EXIT_FAILURE;
+	if (arg_json)
+		print_json(v, n);
+	else if (n == 0)
+		printf("no services deployed by berth\n");
+	else
+		print_human(v, n);
+	for (size_t i = 0; i < n; i++) {
+		unit_status_release(&v[i].st);
+		free(v[i].release);
+	}
+	free(v);
+	return ex;
+}
+
+const struct berth_cmd berth_cmd_status = {
+	.name = "status",
+	.usage = "[NAME...]",
+	.summary = "show state, release, readiness, health and usage of services",
+	.min_args = 0,
+	.max_args = -1,
+	.exec = exec_status,
+};

@@ -1,0 +1,131 @@
+/* goruntime.c - GOMAXPROCS / GOMEMLIMIT / GOGC policy */
+#include <stdio.h>
+#include <string.h>
+
+#include "goruntime.h"
+#include "size.h"
+
+bool go_version_parse(const char *v, unsigned *ret_major, unsigned *ret_minor)
+{
+	unsigned major, minor;
+	int n = 0;
+
+	if (!v || strncmp(v, "go", 2) != 0)
+		return false;
+	if (sscanf(v + 2, "%u.%u%n", &major, &minor, &n) != 2 || n == 0)
+		return false;
+	*ret_major = major;
+	*ret_minor = minor;
+	return true;
+}
+
+bool go_version_at_least(const char *v, unsigned major, unsigned minor)
+{
+	unsigned ma, mi;
+	if (!go_version_parse(v, &ma, &mi))
+		return false;
+	return ma > major || (ma == major && mi >= minor);
+}
+
+const char *go_source_to_string(enum go_source s)
+{
+	switch (s) {
+	case GO_SOURCE_MANIFEST:
+		return "manifest";
+	case GO_SOURCE_AUTO:
+		return "auto";
+	case GO_SOURCE_NATIVE:
+		return "go-native";
+	case GO_SOURCE_NOT_GO:
+		return "not-go";
+	default:
+		return "none";
+	}
+}
+
+static void decide_gomaxprocs(const struct manifest *m, const struct elf_info *bin, unsigned host_cpus,
+			      struct go_decision *d)
+{
+	const char *ver = bin && bin->is_go ? bin->go.go_version : NULL;
+
+	switch (m->gomaxprocs_mode) {
+	case GO_MODE_OFF:
+		snprintf(d->why_gomaxprocs, sizeof(d->why_gomaxprocs), "off in the manifest");
+		return;
+	case GO_MODE_VALUE:
+		d->gomaxprocs = m->gomaxprocs;
+		d->gomaxprocs_source = GO_SOURCE_MANIFEST;
+		snprintf(d->why_gomaxprocs, sizeof(d->why_gomaxprocs), "set in the manifest");
+		return;
+	default:
+		break;
+	}
+	if (m->cpu_quota_percent == 0) {
+		snprintf(d->why_gomaxprocs, sizeof(d->why_gomaxprocs),
+			 "auto: no CPU quota, Go uses every CPU");
+		return;
+	}
+	if (go_version_at_least(ver, 1, 25)) {
+		d->gomaxprocs_source = GO_SOURCE_NATIVE;
+		snprintf(d->why_gomaxprocs, sizeof(d->why_gomaxprocs),
+			 "auto: %s reads the CPU quota itself and follows changes", ver);
+		return;
+	}
+	uint64_t n = (m->cpu_quota_percent + 99) / 100;
+	if (host_cpus > 0 && n > host_cpus)
+		n = host_cpus;
+	if (n < 1)
+		n = 1;
+	d->gomaxprocs = n;
+	d->gomaxprocs_source = GO_SOURCE_AUTO;
+	snprintf(d->why_gomaxprocs, sizeof(d->why_gomaxprocs),
+		 "auto: ceil(CPUQuota=%u%%)%s; %s does not read cgroup CPU limits", m->cpu_quota_percent,
+		 host_cpus > 0 ? ", at most the host's CPUs" : "", ver ? ver : "Go before 1.25");
+}
+
+static void decide_gomemlimit(const struct manifest *m, struct go_decision *d)
+{
+	char buf[FORMAT_SIZE_MAX];
+
+	switch (m->gomemlimit_mode) {
+	case GO_MODE_OFF:
+		snprintf(d->why_gomemlimit, sizeof(d->why_gomemlimit), "off in the manifest");
+		return;
+	case GO_MODE_VALUE:
+		d->gomemlimit = m->gomemlimit;
+		d->gomemlimit_source = GO_SOURCE_MANIFEST;
+		snprintf(d->why_gomemlimit, sizeof(d->why_gomemlimit), "set in the manifest");
+		return;
+	default:
+		break;
+	}
+	if (m->memory_max == SIZE_UNSET || m->memory_max == SIZE_INFINITY) {
+		snprintf(d->why_gomemlimit, sizeof(d->why_gomemlimit), "auto: no memory limit");
+		return;
+	}
+	unsigned ratio = m->gomemlimit_ratio_percent ? m->gomemlimit_ratio_percent :
+						       GOMEMLIMIT_DEFAULT_RATIO_PERCENT;
+	d->gomemlimit = m->memory_max / 100 * ratio + m->memory_max % 100 * ratio / 100;
+	d->gomemlimit_source = GO_SOURCE_AUTO;
+	snprintf(d->why_gomemlimit, sizeof(d->why_gomemlimit),
+		 "auto: %u%% of MemoryMax=%s, so the GC works harder before the kernel OOM-kills", ratio,
+		 format_size(buf, sizeof(buf), m->memory_max));
+}
+
+void go_decide(const struct manifest *m, const struct elf_info *bin, unsigned host_cpus,
+	       struct go_decision *ret)
+{
+	struct go_decision d = { 0 };
+
+	if (bin && !bin->is_go) {
+		d.gomaxprocs_source = d.gomemlimit_source = GO_SOURCE_NOT_GO;
+		snprintf(d.why_gomaxprocs, sizeof(d.why_gomaxprocs), "not a Go binary: [go] ignored");
+		snprintf(d.why_gomemlimit, sizeof(d.why_gomemlimit), "not a Go binary: [go] ignored");
+		*ret = d;
+		return;
+	}
+	decide_gomaxprocs(m, bin, host_cpus, &d);
+	decide_gomemlimit(m, &d);
+	d.gogc = m->gogc;
+	*ret = d;
+}

@@ -1,0 +1,85 @@
+/* release.h - the release store of one service under /var/lib/berth/NAME
+ *
+ *   /var/lib/berth/NAME/                    root:root 0755
+ *     releases/VERSION/NAME                 the binary, root:root 0755 (not writable by the service)
+ *     releases/VERSION/NAME.service         the unit that was installed with this release
+ *     releases/VERSION/meta                 key=value lines (see struct release)
+ *     current -> releases/VERSION           switched atomically
+ *     previous -> releases/VERSION          the release current replaced (rollback target)
+ *
+ * VERSION is given (--version) or the first 12 hex digits of the binary's SHA-256, so the same
+ * binary is the same release. Versions are [A-Za-z0-9._+-], ≤ 64, not starting with '.' or '-'.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+struct release {
+	char *version;
+	char *sha256;        /* hex of the binary */
+	char *go_version;    /* NULL if not Go */
+	char *module;        /* main module path@version, NULL if unknown */
+	uint64_t installed_usec;   /* CLOCK_REALTIME µs when first installed */
+	uint64_t deployed_usec;    /* last time it became current, 0 = never */
+	int64_t ready_msec;        /* start job to healthy, -1 = unknown */
+	char *status;        /* "ok", "failed", "" */
+	bool current;
+	bool previous;
+};
+
+struct release_store {
+	char *root;  /* /var/lib/berth (tests use a temp dir); absolute */
+	char *name;  /* service name: no '/', not starting with '.', not "meta" (-EINVAL) */
+};
+
+bool release_version_is_valid(const char *v);
+
+/* Paths: "<root>/<name>", ".../releases/<v>", ".../releases/<v>/<name>", ".../current".
+ * NULL with errno set (EINVAL for an invalid store or version, ENOMEM). */
+char *release_service_dir(const struct release_store *s);
+char *release_dir(const struct release_store *s, const char *version);
+char *release_binary_path(const struct release_store *s, const char *version);
+char *release_unit_copy_path(const struct release_store *s, const char *version);
+
+/* Installs binary as version (no-op returning 0 with *ret_created=false if it exists with the
+ * same sha256; -EEXIST if the version exists with different content). Builds the release in a
+ * temporary directory and renames it into place, so a half-installed release never exists.
+ * sha256 is 64 lowercase hex digits (-EINVAL otherwise) or NULL to have it computed; the
+ * installed copy is hashed and must match it (-EBADMSG: the binary changed while installing).
+ * go_version and module may be NULL; no value may contain a newline (-EINVAL). */
+int release_install(const struct release_store *s, const char *version, const char *binary,
+		    const char *sha256, const char *go_version, const char *module, bool *ret_created);
+/* Saves the unit text that goes with version (atomically). */
+int release_save_unit(const struct release_store *s, const char *version, const char *unit_text);
+/* Reads "current"/"previous" link targets as versions; *ret NULL (and 0) if the link is absent. */
+int release_get_current(const struct release_store *s, char **ret);
+int release_get_previous(const struct release_store *s, char **ret);
+/* Points current at version (and previous at the old current, if different), atomically.
+ * The release must be complete (readable meta). When current changes, deployed_usec of version
+ * is set to now. */
+int release_set_current(const struct release_store *s, const char *version);
+/* Sets one metadata key of a release (e.g. "ready_msec", "status", "deployed_usec"); the meta
+ * file is rewritten atomically. Keys are [a-z0-9_]+; "version" and "sha256" cannot be changed and
+ * numeric keys must hold numbers (-EINVAL); values must not contain a newline (-EINVAL). */
+int release_set_meta(const struct release_store *s, const char *version, const char *key, const char *value);
+int release_load(const struct release_store *s, const char *version, struct release *ret);
+/* Appends a systemd invocation ID (32 hex) to the release's "invocations" file (atomically;
+ * the last 100 are kept), so that its logs can be found later. */
+int release_add_invocation(const struct release_store *s, const char *version, const char *invocation_id);
+/* The recorded invocation IDs of a release, oldest first (empty list if none). */
+int release_get_invocations(const struct release_store *s, const char *version, char ***ret);
+/* All releases, newest installed first (then by version, descending), with current/previous
+ * set. A release whose meta cannot be read is listed with its version only (sha256 "",
+ * installed_usec 0), so it is visible and pruned first. No service directory: 0 releases. */
+int release_list(const struct release_store *s, struct release **ret, size_t *ret_n);
+void release_release(struct release *r);
+void release_list_free(struct release *r, size_t n);
+/* Deletes the oldest releases beyond keep, never current or previous. Returns the number removed.
+ * keep counts every release left, current and previous included (they take their slots first,
+ * the rest go to the newest); so keep < 2 leaves just current and previous. Also removes the
+ * leftovers of interrupted installs (releases/.tmp-*): call it with the berth lock held. */
+int release_prune(const struct release_store *s, unsigned keep);
+/* Removes the whole service directory (berth remove --purge). */
+int release_purge(const struct release_store *s);
