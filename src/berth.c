@@ -31,6 +31,7 @@ extern const struct berth_cmd berth_cmd_rollback;
 extern const struct berth_cmd berth_cmd_start;
 extern const struct berth_cmd berth_cmd_status;
 extern const struct berth_cmd berth_cmd_stop;
+extern const struct berth_cmd berth_cmd_tune;
 extern const struct berth_cmd berth_cmd_wait_ready;
 
 /* In the order `berth --help` lists them. Names match exactly: no prefixes, no aliases, so that
@@ -46,6 +47,7 @@ static const struct berth_cmd *const commands[] = {
 	&berth_cmd_releases,
 	&berth_cmd_rollback,
 	&berth_cmd_remove,
+	&berth_cmd_tune,
 	&berth_cmd_render,
 	&berth_cmd_check,
 	&berth_cmd_help,

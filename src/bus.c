@@ -122,6 +122,7 @@ static int on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *ret_e
 
 int bus_jobs_init(struct bus_jobs *jobs, sd_bus *bus)
 {
+	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
 	int r;
 
 	memset(jobs, 0, sizeof(*jobs));
@@ -129,9 +130,10 @@ int bus_jobs_init(struct bus_jobs *jobs, sd_bus *bus)
 	r = sd_bus_match_signal(bus, &jobs->match, SD_DEST, SD_PATH, SD_MANAGER, "JobRemoved", on_job_removed, jobs);
 	if (r < 0)
 		goto fail;
-	/* without Subscribe, systemd does not send job signals to us */
-	r = sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, "Subscribe", NULL, NULL, NULL);
-	if (r < 0)
+	/* Without Subscribe, systemd does not send job signals to us. The subscription lasts as long
+	 * as the connection: a second set of jobs on the same bus finds it already there. */
+	r = sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, "Subscribe", &error, NULL, NULL);
+	if (r < 0 && !sd_bus_error_has_name(&error, "org.freedesktop.systemd1.AlreadySubscribed"))
 		goto fail;
 	return 0;
 fail:

@@ -79,7 +79,12 @@ static int gather(sd_bus *bus, const char *name, struct service_view *v)
 	}
 	if (streq_ptr(v->st.active_state, "active"))
 		fill_health(v);
-	if (streq_ptr(v->st.active_state, "failed") && streq_ptr(v->st.result, "start-limit-hit")) {
+	/* A crash loop: the start limit refused the next automatic restart. systemd then keeps the
+	 * crash's own Result (exit-code, signal...); start-limit-hit shows only when a manual start
+	 * was refused. */
+	bool limit_reached = v->st.start_limit_burst > 0 && v->st.n_restarts + 1 >= v->st.start_limit_burst;
+	if (streq_ptr(v->st.active_state, "failed") &&
+	    (streq_ptr(v->st.result, "start-limit-hit") || (v->st.n_restarts > 0 && limit_reached))) {
 		uint64_t first, last;
 		unsigned n = v->st.n_restarts ? v->st.n_restarts : (unsigned)v->st.start_limit_burst;
 		v->crash_loop = true;
@@ -148,9 +153,9 @@ static void print_human(struct service_view *v, size_t n)
 		if (v[i].health_checked && !v[i].health.healthy)
 			printf("  %s└ health: %s%s\n", term_out(TERM_RED), v[i].health.reason, term_out(TERM_RESET));
 		if (v[i].crash_loop)
-			printf("  %s└ crash loop: %u restarts in %s, then start-limit-hit (fix it, then berth start %s)%s\n",
-			       term_out(TERM_RED), v[i].loop_restarts, fmt_span(a, sizeof(a), v[i].loop_span_usec), v[i].name,
-			       term_out(TERM_RESET));
+			printf("  %s└ crash loop: %u restarts in %s, then systemd's start limit stopped it (%s; fix it, then berth start %s)%s\n",
+			       term_out(TERM_RED), v[i].loop_restarts, fmt_span(a, sizeof(a), v[i].loop_span_usec),
+			       strempty(v[i].st.result), v[i].name, term_out(TERM_RESET));
 		else if (streq_ptr(s->active_state, "failed"))
 			printf("  %s└ failed: %s%s\n", term_out(TERM_RED), strempty(s->result), term_out(TERM_RESET));
 	}

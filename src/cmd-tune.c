@@ -152,8 +152,18 @@ static int load_services(struct services *ret, char ***warnings)
 	return 0;
 }
 
-static void report_diags(const struct tune_diags *d)
+static int cmp_diag(const void *a, const void *b)
 {
+	const struct tune_diag *x = a, *y = b;
+	/* a file's problems in line order, then the others */
+	if (!x->file != !y->file)
+		return x->file ? -1 : 1;
+	return x->line < y->line ? -1 : x->line > y->line;
+}
+
+static void report_diags(struct tune_diags *d)
+{
+	qsort(d->items, d->n, sizeof(d->items[0]), cmp_diag);
 	for (size_t i = 0; i < d->n; i++) {
 		const struct tune_diag *x = &d->items[i];
 		cli_error(x->file, x->line, x->file ? "sysctl" : NULL, x->key, "%s", x->message);
@@ -184,10 +194,10 @@ static void print_table(const struct tune_plan *p, const struct sysctl_container
 		_cleanup_free_ char *b = display(it->before), *a = display(it->after);
 		const char *mark = it->changed ? "✓" : "·";
 		const char *c = it->changed ? term_out(TERM_GREEN) : term_out(TERM_GREY);
-		printf("  %s%s%s %-*s  %-*s  %-*s  %s%s%s%s%s\n", c, mark, term_out(TERM_RESET), (int)wk, it->key, (int)wb,
+		/* a kept or restored key says why it is not the profile's value; the reason is in --json */
+		printf("  %s%s%s %-*s  %-*s  %-*s  %s%s\n", c, mark, term_out(TERM_RESET), (int)wk, it->key, (int)wb,
 		       strempty(b), (int)wa, strempty(a), it->namespaced && in_other_namespace(cont) ? "[this namespace only] " : "",
-		       it->note ? it->note : it->reason, it->note ? " (" : "", it->note ? it->reason : "",
-		       it->note ? ")" : "");
+		       it->note ? it->note : it->reason);
 	}
 }
 
@@ -294,7 +304,7 @@ static int exec_tune(int argc, char **argv)
 	struct services svc = { 0 };
 	struct report rep;
 	const char *profile = NULL;
-	bool inherited = false;
+	bool inherited = false, invalid = false;
 	unsigned line = 0;
 	int r, ex = BERTH_EXIT_FAILURE;
 
@@ -386,16 +396,11 @@ static int exec_tune(int argc, char **argv)
 				ex = r == -EFBIG || r == -EISDIR || r == -EINVAL ? BERTH_EXIT_INVALID : BERTH_EXIT_FAILURE;
 				goto finish;
 			}
+			/* on -EINVAL the valid lines are checked against the kernel too, then nothing is done */
 			r = tune_request_add_file(&req, file_abs, file_text, &diags);
-			if (r == -EINVAL) {
-				report_diags(&diags);
-				log_error("%s: %zu problem%s, nothing was changed", file_abs, diags.n + diags.n_dropped,
-					  diags.n + diags.n_dropped == 1 ? "" : "s");
-				ex = BERTH_EXIT_INVALID;
-				goto finish;
-			}
-			if (r < 0)
+			if (r < 0 && r != -EINVAL)
 				goto oom;
+			invalid = r == -EINVAL;
 		}
 	}
 
@@ -422,10 +427,10 @@ static int exec_tune(int argc, char **argv)
 		.in_container = cont.name != NULL,
 	};
 	r = tune_plan(&in, &plan, &diags);
-	if (r == -EINVAL) {
+	if (r == -EINVAL || invalid) {
 		report_diags(&diags);
-		log_error("%zu problem%s, nothing was changed", diags.n + diags.n_dropped,
-			  diags.n + diags.n_dropped == 1 ? "" : "s");
+		log_error("%s%s%zu problem%s, nothing was changed", strempty(file_abs), file_abs ? ": " : "",
+			  diags.n + diags.n_dropped, diags.n + diags.n_dropped == 1 ? "" : "s");
 		ex = BERTH_EXIT_INVALID;
 		goto finish;
 	}
@@ -485,18 +490,13 @@ static int exec_tune(int argc, char **argv)
 	if (!arg_check) {
 		struct sysctl_file pre[] = { { TUNE_PREVIOUS_PATH, plan.state_early, 0644 } };
 		struct sysctl_file post[4];
-		size_t n_post = 0;
+		const char *paths[4], *contents[4];
 		struct sysctl_failure fail = { 0 };
+		size_t n_post = tune_plan_files(&plan, TUNE_CONF_PATH, TUNE_PREVIOUS_PATH, TUNE_SAVED_CONF_PATH, paths,
+						contents);
 
-		/* a 60-berth.conf berth did not write is saved before it is replaced, and dropped only after it
-		 * is back */
-		if (plan.saved_conf)
-			post[n_post++] = (struct sysctl_file){ TUNE_SAVED_CONF_PATH, plan.saved_conf, 0644 };
-		post[n_post++] = (struct sysctl_file){ TUNE_CONF_PATH, plan.conf, 0644 };
-		if (!plan.saved_conf)
-			post[n_post++] = (struct sysctl_file){ TUNE_SAVED_CONF_PATH, NULL, 0644 };
-		post[n_post++] = (struct sysctl_file){ TUNE_PREVIOUS_PATH, plan.state, 0644 };
-
+		for (size_t i = 0; i < n_post; i++)
+			post[i] = (struct sysctl_file){ paths[i], contents[i], 0644 };
 		r = sysctl_commit(&root, pre, plan.state_early ? 1 : 0, changes, n_changes, post, n_post, &fail);
 		if (r < 0) {
 			ex = commit_failed(r, &fail, &plan);
@@ -563,7 +563,7 @@ const struct berth_cmd berth_cmd_tune = {
 		"deployed services whose nofile needs it. A value already higher (wider, lower for\n"
 		"timeouts) than the profile's is kept unless --force. Every key is checked first:\n"
 		"if one is wrong, nothing is changed (exit 3). The values berth replaced are kept in\n"
-		"/var/lib/berth/tune/previous.conf; --revert puts them back. Without --profile or\n"
+		"/var/lib/berth/.tune/previous.conf; --revert puts them back. Without --profile or\n"
 		"FILE, the last run's are used. --check runs as any user.",
 	.options = options,
 	.min_args = 0,

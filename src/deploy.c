@@ -492,8 +492,10 @@ static void record_success(struct deploy_plan *p, usec_t elapsed, struct report 
 	}
 }
 
-/* Put the previous release and unit back and make them healthy. */
-static int roll_back(sd_bus *bus, struct deploy_plan *p, struct report *rep, struct deploy_outcome *out)
+/* Put the previous release and unit back and make them healthy. On failure *ret_why says which
+ * step failed and why. */
+static int roll_back(sd_bus *bus, struct deploy_plan *p, struct report *rep, struct deploy_outcome *out,
+		     char *why, size_t why_len)
 {
 	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
 	_cleanup_free_ char *result = NULL;
@@ -502,24 +504,36 @@ static int roll_back(sd_bus *bus, struct deploy_plan *p, struct report *rep, str
 
 	if (p->release_changes) {
 		r = release_set_current(&p->store, p->old_current);
-		if (r < 0)
+		if (r < 0) {
+			snprintf(why, why_len, "cannot point current at %s: %s", p->old_current, strerror(-r));
 			return r;
+		}
 	}
 	if (p->unit_changes) {
 		r = fs_write_atomic(p->unit_path, p->old_unit, strlen(p->old_unit), 0644);
-		if (r < 0)
+		if (r < 0) {
+			snprintf(why, why_len, "cannot restore %s: %s", p->unit_path, strerror(-r));
 			return r;
+		}
 		r = bus_daemon_reload(bus, &error);
-		if (r < 0)
+		if (r < 0) {
+			snprintf(why, why_len, "systemd reload failed: %s", bus_error_text(&error, r));
 			return r;
+		}
 	}
+	/* the failed release may have used up the start limit: it must not block the way back */
 	(void)bus_reset_failed(bus, p->unit_name, NULL);
 	(void)runstate_remove(p->m->name);
 	r = bus_unit_job(bus, "RestartUnit", p->unit_name, deploy_job_timeout(p->m), &result, &elapsed, &error);
-	if (r < 0)
+	if (r < 0) {
+		snprintf(why, why_len, "cannot restart %s: %s", p->unit_name, bus_error_text(&error, r));
 		return r;
-	if (!streq(result, "done"))
+	}
+	if (!streq(result, "done")) {
+		_cleanup_free_ char *reason = failure_reason(bus, p, result);
+		snprintf(why, why_len, "%s", reason ? reason : result);
 		return -EPROTO;
+	}
 	out->rolled_back = true;
 	out->rolled_back_to = strdup(p->old_current);
 	report_step(rep, "rollback", true, "%s is back and healthy (ready in %" PRIu64 " ms)", p->old_current,
@@ -562,11 +576,11 @@ void deploy_finish(sd_bus *bus, struct deploy_plan *p, const char *job_result, u
 		report_fail(rep, "rollback", "no previous release: %s left stopped", p->unit_name);
 		return;
 	}
-	r = roll_back(bus, p, rep, out);
+	char why[600] = "";
+	r = roll_back(bus, p, rep, out, why, sizeof(why));
 	if (r < 0) {
 		out->exit_code = BERTH_EXIT_FAILURE;
-		report_fail(rep, "rollback", "putting %s back failed too (%s): the service is down",
-			    p->old_current, strerror(-r));
+		report_fail(rep, "rollback", "putting %s back failed too: %s", p->old_current, why);
 		return;
 	}
 	out->exit_code = BERTH_EXIT_ROLLED_BACK;

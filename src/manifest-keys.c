@@ -249,6 +249,14 @@ int manifest_key_apply(const struct manifest_key *k, const char *value, struct m
 		return problem(ret_problem,
 			       "value %s ends with a backslash, which would continue the line in the unit file", q);
 	}
+	if ((k->flags & MANIFEST_KEY_UNQUOTED) && n > 0 && (value[0] == ' ' || value[n - 1] == ' ')) {
+		/* only a quoted value can have them; systemd would drop them from the unit file */
+		_cleanup_free_ char *q = manifest_quote(value);
+		if (!q)
+			return -ENOMEM;
+		return problem(ret_problem, "value %s %s with a blank, which the unit file would lose", q,
+			       value[0] == ' ' ? "starts" : "ends");
+	}
 	if (!k->set)
 		return 0; /* [environment]: stored by manifest_load(), which knows the name */
 	return k->set(k, value, m, ret_problem);
@@ -878,7 +886,7 @@ const struct manifest_key manifest_keys[] = {
 	  .description = "TCP check: an address on this host that accepts connections when healthy",
 	  .offset = FIELD(tcp_host, char *), .set = set_tcp },
 	{ .section = S_HEALTH, .name = "listen", .type = MANIFEST_TYPE_PORT,
-	  .description = "port the service listens on; berth checks that the listening socket is the service's own",
+	  .description = "port the service listens on: the check passes when a socket listens on it (no connection)",
 	  .offset = FIELD(listen_port, uint16_t), .set = set_port },
 	{ .section = S_HEALTH, .name = "start_period", .type = MANIFEST_TYPE_DURATION, .default_text = "0",
 	  .description = "grace period after a start during which failed checks do not count",

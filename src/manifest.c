@@ -744,6 +744,19 @@ static void ini_strlwc(char *s)
 		*s = (char)tolower((unsigned char)*s);
 }
 
+/* iniparser's strlwc(s, s, len): lowercases and cuts s to at most len - 1 characters. That cut
+ * matters after "[]", where the previous section's name is cut to one character. */
+static void ini_strlwc_n(char *s, size_t len)
+{
+	size_t i = 0;
+
+	if (len == 0)
+		return;
+	for (; s[i] && i < len - 1; i++)
+		s[i] = (char)tolower((unsigned char)s[i]);
+	s[i] = '\0';
+}
+
 /* fgets() on the file held in memory, with feof() as glibc's stdio sets it: only when a read
  * ran into the end, not when the buffer filled up exactly at the end. */
 static bool mem_fgets(char *dst, size_t size, const char *buf, size_t len, size_t *pos, bool *eof)
@@ -788,7 +801,7 @@ static int scan_line(struct scan *s, const char *input, char section[static INI_
 
 		(void)sscanf(line, "[%1024[^]]", section);
 		ini_strstrip(section);
-		ini_strlwc(section);
+		ini_strlwc_n(section, len);
 		snprintf(inner, sizeof(inner), "%.*s", (int)(len - 2), line + 1);
 		ini_strstrip(inner);
 		e = scan_new_entry(s, LINE_SECTION, first, lineno);
@@ -1526,11 +1539,13 @@ static void cross_check(struct loader *l)
 			 "gomemlimit_ratio only applies to gomemlimit = auto, but gomemlimit is set on line %u",
 			 line_of(l, "go", "gomemlimit"));
 
-	if (line_of(l, "health", "expect") && !m->http_url)
+	if (line_of(l, "health", "expect") && !line_of(l, "health", "http"))
 		diag_add(&l->diags, line_of(l, "health", "expect"), "health", "expect",
 			 "expect is for the http check, but [health] has no http URL");
 
-	{
+	/* (unless one of them is given but invalid: that has its own message) */
+	if (!(line_of(l, "health", "interval") && m->interval == USEC_UNSET) &&
+	    !(line_of(l, "health", "timeout") && m->timeout == USEC_UNSET)) {
 		usec_t interval = m->interval != USEC_UNSET ? m->interval : 5 * USEC_PER_SEC;
 		usec_t timeout = m->timeout != USEC_UNSET ? m->timeout : 2 * USEC_PER_SEC;
 		if (timeout > interval) {

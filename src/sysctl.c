@@ -173,6 +173,8 @@ void sysctl_failure_release(struct sysctl_failure *f)
 {
 	if (!f)
 		return;
+	free(f->key);
+	free(f->path);
 	free(f->stored);
 	*f = (struct sysctl_failure){ 0 };
 }
@@ -233,7 +235,7 @@ static int apply_files(const struct sysctl_file *files, size_t n, struct undo *u
 			k = file_put(files[i].path, files[i].content, files[i].mode ? files[i].mode : 0644);
 		if (k < 0) {
 			free(old);
-			fail->path = files[i].path;
+			fail->path = strdup(files[i].path);
 			fail->error = k;
 			return k;
 		}
@@ -255,7 +257,7 @@ static int apply_values(const struct sysctl_root *r, const struct sysctl_change 
 		if (k >= 0)
 			k = sysctl_write(r, key, changes[i].value);
 		if (k < 0) {
-			fail->key = key;
+			fail->key = strdup(key);
 			fail->error = k;
 			return k;
 		}
@@ -267,7 +269,7 @@ static int apply_values(const struct sysctl_root *r, const struct sysctl_change 
 			k = -ERANGE;
 		}
 		if (k < 0) {
-			fail->key = key;
+			fail->key = strdup(key);
 			fail->error = k;
 			return k;
 		}

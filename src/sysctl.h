@@ -55,8 +55,8 @@ struct sysctl_file {
 };
 
 struct sysctl_failure {
-	const char *key;   /* the key that failed (borrowed from the changes), or NULL */
-	const char *path;  /* the file that failed, or NULL */
+	char *key;         /* the key that failed, or NULL */
+	char *path;        /* the file that failed, or NULL */
 	char *stored;      /* -ERANGE: what the kernel kept instead */
 	int error;
 	bool rollback_failed; /* some earlier change could not be undone */

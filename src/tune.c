@@ -747,12 +747,8 @@ int tune_request_add_file(struct tune_request *r, const char *path, const char *
 	}
 #undef DIAG
 
-	if (errors > 0) {
-		k = -EINVAL;
-		goto finish;
-	}
-
-	/* all good: into a copy of the request, swapped in only when complete */
+	/* into a copy of the request, swapped in only when complete; with errors too, so that the caller
+	 * can check the valid lines against the kernel and report every problem at once */
 	struct tune_request nr = { 0 };
 	nr.profile = r->profile ? strdup(r->profile) : NULL;
 	nr.file = strdup(path);
@@ -796,7 +792,7 @@ int tune_request_add_file(struct tune_request *r, const char *path, const char *
 	}
 	tune_request_release(r);
 	*r = nr;
-	k = 0;
+	k = errors > 0 ? -EINVAL : 0;
 
 finish:
 	for (size_t i = 0; i < n_pend; i++) {
@@ -1044,7 +1040,7 @@ static char *missing_message(const char *key)
 		names[i] = known_keys[i].key;
 	names[ELEMENTSOF(known_keys)] = NULL;
 	const char *s = suggest_closest(key, names);
-	if (s)
+	if (s && !streq(s, key))
 		m = strprintf("not on this kernel; did you mean %s?", s);
 	else
 		m = strdup("not on this kernel (nothing under /proc/sys by that name)");
@@ -1379,7 +1375,7 @@ int tune_plan(const struct tune_plan_input *in, struct tune_plan *ret, struct tu
 
 	/* 3. the files */
 	struct tune_state final = { 0 }, early = { 0 };
-	bool any_managed = false;
+	bool any_managed = false, new_originals = false;
 	k = 0;
 	for (size_t i = 0; i < p.n; i++)
 		p.live_changes |= p.items[i].changed;
@@ -1398,16 +1394,17 @@ int tune_plan(const struct tune_plan_input *in, struct tune_plan *ret, struct tu
 			continue;
 		any_managed = true;
 		k = state_add(&final, p.items[i].key, p.items[i].original);
-		if (k >= 0 && !tune_state_previous(&early, p.items[i].key))
+		if (k >= 0 && !tune_state_previous(&early, p.items[i].key)) {
 			k = state_add(&early, p.items[i].key, p.items[i].original);
+			new_originals = true;
+		}
 	}
 	if (k >= 0) {
 		if (final.n > 0 || final.profile || final.file)
 			p.state = tune_state_format(&final);
-		if (early.n > 0 || early.profile || early.file)
+		if (new_originals)
 			p.state_early = tune_state_format(&early);
-		if ((!p.state && (final.n > 0 || final.profile || final.file)) ||
-		    (!p.state_early && (early.n > 0 || early.profile || early.file)))
+		if ((!p.state && (final.n > 0 || final.profile || final.file)) || (new_originals && !p.state_early))
 			k = -ENOMEM;
 	}
 	/* the request's strings are borrowed, not owned */
@@ -1441,6 +1438,26 @@ finish:
 	}
 	*ret = p;
 	return 0;
+}
+
+size_t tune_plan_files(const struct tune_plan *p, const char *conf_path, const char *state_path, const char *saved_path,
+		       const char *paths[static 4], const char *contents[static 4])
+{
+	size_t n = 0;
+
+	if (p->saved_conf) {
+		paths[n] = saved_path;
+		contents[n++] = p->saved_conf;
+	}
+	paths[n] = conf_path;
+	contents[n++] = p->conf;
+	if (!p->saved_conf) {
+		paths[n] = saved_path;
+		contents[n++] = NULL;
+	}
+	paths[n] = state_path;
+	contents[n++] = p->state;
+	return n;
 }
 
 bool tune_plan_changes_files(const struct tune_plan *p, const char *conf_current, const char *saved_current,

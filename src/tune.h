@@ -8,7 +8,7 @@
  * The model:
  *   request  = a profile's settings, overridden or extended by a host file ([sysctl] key = value),
  *              plus fs.nr_open raised for deployed services whose manifest asks for more nofile
- *   state    = /var/lib/berth/tune/previous.conf: for every key berth manages, the value the
+ *   state    = /var/lib/berth/.tune/previous.conf: for every key berth manages, the value the
  *              kernel had before berth first changed it (never berth's own value), and the request
  *   plan     = per key: set, keep (already better than the profile's value), restore (no longer
  *              wanted: the pre-berth value goes back) or nothing; then 60-berth.conf, holding
@@ -22,7 +22,7 @@
 #include <stdint.h>
 
 #define TUNE_CONF_PATH "/etc/sysctl.d/60-berth.conf"
-#define TUNE_STATE_DIR "/var/lib/berth/tune"
+#define TUNE_STATE_DIR "/var/lib/berth/.tune"
 #define TUNE_PREVIOUS_PATH TUNE_STATE_DIR "/previous.conf"
 /* A 60-berth.conf that was there before berth took the name over, put back by --revert. */
 #define TUNE_SAVED_CONF_PATH TUNE_STATE_DIR "/60-berth.conf.orig"
@@ -140,8 +140,9 @@ void tune_request_release(struct tune_request *r);
 int tune_request_init(struct tune_request *r, const char *profile);
 /* Adds a host file's [sysctl] keys (text is its content): a key already in the request is
  * replaced, a new one appended. Comment lines right above a key become its reason. Every problem
- * found goes to diags (syntax, unknown section, duplicate, removed key, bad value); returns
- * -EINVAL if there was any, and then the request is unchanged. */
+ * found goes to diags (syntax, unknown section, duplicate, removed key, bad value) and makes it
+ * return -EINVAL; the valid lines are added all the same, so that tune_plan() can report what
+ * the kernel says about them too, but such a request must not be applied. */
 int tune_request_add_file(struct tune_request *r, const char *path, const char *text, struct tune_diags *diags);
 /* A deployed service asks for nofile (LimitNOFILE=): fs.nr_open must be at least that, or
  * systemd cannot start it. Raises (or adds) the request's fs.nr_open if needed. */
@@ -209,8 +210,9 @@ struct tune_plan {
 	char *conf;        /* 60-berth.conf */
 	char *saved_conf;  /* TUNE_SAVED_CONF_PATH */
 	char *state;       /* previous.conf after the plan */
-	char *state_early; /* previous.conf written before any live value: the union of the old and
-			      new originals, so that a crash half-way never loses an original */
+	char *state_early; /* previous.conf to write before any live value when the plan records new
+			      originals: the old ones and the new ones, so that a crash half-way never
+			      loses one; NULL if there are none */
 	bool live_changes; /* any item changed */
 };
 
@@ -234,6 +236,13 @@ void tune_plan_release(struct tune_plan *p);
 /* Whether the plan changes anything, given the files' current texts. */
 bool tune_plan_changes_files(const struct tune_plan *p, const char *conf_current, const char *saved_current,
 			     const char *state_current);
+
+/* The files to put in place after the live values, in an order that is safe if berth dies half-way:
+ * a 60-berth.conf that berth did not write is saved before it is replaced and dropped only after
+ * it is back; previous.conf comes last. Fills paths[] and contents[] (NULL content: remove) and
+ * returns how many (at most 4). Before the live values, state_early goes to state_path if not NULL. */
+size_t tune_plan_files(const struct tune_plan *p, const char *conf_path, const char *state_path, const char *saved_path,
+		       const char *paths[static 4], const char *contents[static 4]);
 
 /* Whether text is a 60-berth.conf written by berth (its first line). */
 bool tune_conf_is_ours(const char *text);

@@ -56,7 +56,9 @@ test_expect_success 'a manifest removed from DIR is left alone, unless --prune' 
 	"$BERTH" apply svc &&
 	systemctl is-active -q three &&
 	"$BERTH" apply --prune svc &&
-	! systemctl is-active -q three &&
+	state=$(systemctl show -p ActiveState --value three.service) &&
+	echo "three is $state" &&
+	test "$state" = inactive &&
 	test ! -e /etc/systemd/system/three.service
 '
 
