@@ -116,8 +116,10 @@ int cli_load_manifest(const char *path, struct manifest **ret)
 		const struct manifest_diag *d = &diags.items[i];
 		cli_error(path, d->line, d->section, d->key, "%s", d->message);
 	}
-	if (diags.n > 1)
-		log_error("%s: %zu problems, nothing was changed", path, diags.n);
+	if (diags.n_dropped)
+		log_error("%s: and %zu more problems", path, diags.n_dropped);
+	if (diags.n + diags.n_dropped > 1)
+		log_error("%s: %zu problems, nothing was changed", path, diags.n + diags.n_dropped);
 	manifest_diags_release(&diags);
 	return BERTH_EXIT_INVALID;
 }

@@ -112,6 +112,14 @@ static void decide_gomemlimit(const struct manifest *m, struct go_decision *d)
 		 format_size(buf, sizeof(buf), m->memory_max));
 }
 
+static bool env_sets(const struct manifest *m, const char *name)
+{
+	for (size_t i = 0; i < m->n_env; i++)
+		if (strcmp(m->env[i].name, name) == 0)
+			return true;
+	return false;
+}
+
 void go_decide(const struct manifest *m, const struct elf_info *bin, unsigned host_cpus,
 	       struct go_decision *ret)
 {
@@ -127,5 +135,19 @@ void go_decide(const struct manifest *m, const struct elf_info *bin, unsigned ho
 	decide_gomaxprocs(m, bin, host_cpus, &d);
 	decide_gomemlimit(m, &d);
 	d.gogc = m->gogc;
+	/* a value in [environment] wins over auto (the manifest refuses it together with an explicit
+	 * [go] value), so berth does not write a second, conflicting Environment= line */
+	if (env_sets(m, "GOMAXPROCS") && m->gomaxprocs_mode != GO_MODE_VALUE) {
+		d.gomaxprocs = 0;
+		d.gomaxprocs_source = GO_SOURCE_MANIFEST;
+		snprintf(d.why_gomaxprocs, sizeof(d.why_gomaxprocs), "set in [environment]");
+	}
+	if (env_sets(m, "GOMEMLIMIT") && m->gomemlimit_mode != GO_MODE_VALUE) {
+		d.gomemlimit = 0;
+		d.gomemlimit_source = GO_SOURCE_MANIFEST;
+		snprintf(d.why_gomemlimit, sizeof(d.why_gomemlimit), "set in [environment]");
+	}
+	if (env_sets(m, "GOGC") && !m->gogc)
+		d.gogc = NULL;
 	*ret = d;
 }

@@ -396,8 +396,8 @@ static int set_args(const struct manifest_key *k, const char *value, struct mani
 	int r = split_args(value, &l);
 
 	if (r == -EINVAL)
-		return problem_value(ret_problem, "arguments", value, "have an unterminated quote or a trailing backslash",
-				     manifest_key_allowed(k));
+		return problem_value(ret_problem, "arguments", value,
+				     "have an unterminated quote or a trailing backslash", manifest_key_allowed(k));
 	if (r < 0)
 		return r;
 	store_strv(AT(m, k, char **), l);
@@ -853,7 +853,8 @@ const struct manifest_key manifest_keys[] = {
 	  .min = 1, .description = "hard memory limit: the kernel kills the service above it (MemoryMax=)",
 	  .offset = FIELD(memory_max, uint64_t), .set = set_size },
 	{ .section = S_RESOURCES, .name = "memory_high", .type = MANIFEST_TYPE_SIZE, .flags = MANIFEST_KEY_INFINITY,
-	  .min = 1, .description = "memory use above which the kernel throttles and reclaims; at most memory (MemoryHigh=)",
+	  .min = 1,
+	  .description = "memory use above which the kernel throttles and reclaims; at most memory (MemoryHigh=)",
 	  .offset = FIELD(memory_high, uint64_t), .set = set_size },
 	{ .section = S_RESOURCES, .name = "swap", .type = MANIFEST_TYPE_SIZE, .flags = MANIFEST_KEY_INFINITY,
 	  .description = "swap limit; 0 keeps the service out of swap (MemorySwapMax=)",
@@ -914,7 +915,8 @@ const struct manifest_key manifest_keys[] = {
 	  .description = "releases kept on disk, the current one included", .offset = FIELD(keep_releases, uint64_t),
 	  .set = set_uint },
 	{ .section = S_DEPLOY, .name = "rollback", .type = MANIFEST_TYPE_BOOL, .flags = MANIFEST_KEY_STORE_DEFAULT,
-	  .default_text = "yes", .description = "go back to the previous release when a new one does not become healthy",
+	  .default_text = "yes",
+	  .description = "go back to the previous release when a new one does not become healthy",
 	  .offset = FIELD(rollback, bool), .set = set_bool },
 	{ .section = S_DEPLOY, .name = "watch", .type = MANIFEST_TYPE_DURATION, .default_text = "0",
 	  .description = "keep checking for this long after a deploy and roll back on failure; 0 turns it off",

@@ -828,12 +828,15 @@ static int scan_line(struct scan *s, const char *input, char section[static INI_
 		if (!q)
 			return -ENOMEM;
 		if (first == 1 && startswith(line, "\xef\xbb\xbf"))
-			return scan_error(s, ini_too, first, lineno,
-					  "syntax error: the file starts with a byte order mark; save it as UTF-8 without one");
+			return scan_error(
+				s, ini_too, first, lineno,
+				"syntax error: the file starts with a byte order mark; save it as UTF-8 without one");
 		if (line[0] == '[')
-			return scan_error(s, ini_too, first, lineno, "syntax error in %s: a section header is [name] alone on its line", q);
+			return scan_error(s, ini_too, first, lineno,
+					  "syntax error in %s: a section header is [name] alone on its line", q);
 		return scan_error(s, ini_too, first, lineno,
-				  "syntax error in %s: expected \"key = value\", \"[section]\", or a comment starting with ; or #",
+				  "syntax error in %s: expected \"key = value\", \"[section]\", or a comment starting "
+				  "with ; or #",
 				  q);
 	}
 
@@ -892,7 +895,8 @@ static int scan_buffer(const char *buf, size_t size, struct scan *s)
 			r = scan_error(s, true, first, lineno,
 				       "line is longer than %d bytes%s, the most the INI parser reads: shorten it, or "
 				       "move long values into environment_file",
-				       MANIFEST_LINE_MAX, first != lineno ? " (joined with the lines it continues)" : "");
+				       MANIFEST_LINE_MAX,
+				       first != lineno ? " (joined with the lines it continues)" : "");
 			if (r < 0)
 				return r;
 			while (pos < size && buf[pos++] != '\n')
@@ -918,8 +922,9 @@ static int scan_buffer(const char *buf, size_t size, struct scan *s)
 	}
 	if (last > 0) {
 		/* iniparser drops a continued line at the end of the file without a word */
-		r = scan_error(s, false, first, lineno,
-			       "the last line ends with a backslash, which continues it onto a line that does not exist");
+		r = scan_error(
+			s, false, first, lineno,
+			"the last line ends with a backslash, which continues it onto a line that does not exist");
 		if (r < 0)
 			return r;
 	}
@@ -1255,7 +1260,8 @@ static const char *entry_value(struct loader *l, const struct scan_entry *e)
 	char k[2 * INI_LINE_SIZE + 2];
 	const char *v;
 
-	if (!l->dict || !e->last_of_key || strchr(e->section, ':') || strlen(e->section) + 1 + strlen(e->key) > INI_LINE_SIZE)
+	if (!l->dict || !e->last_of_key || strchr(e->section, ':') ||
+	    strlen(e->section) + 1 + strlen(e->key) > INI_LINE_SIZE)
 		return e->value;
 	snprintf(k, sizeof(k), "%s:%s", e->section, e->key);
 	v = iniparser_getstring(l->dict, k, NULL);
@@ -1293,9 +1299,10 @@ static void handle_env(struct loader *l, const struct scan_entry *e)
 			diag_add(&l->diags, e->line, "environment", e->key_raw,
 				 "duplicate variable: %s is already set on line %u", e->key_raw, f->line);
 		else
-			diag_add(&l->diags, e->line, "environment", e->key_raw,
-				 "%s differs only in case from %s on line %u, and the INI parser cannot tell them apart",
-				 e->key_raw, f->key_raw, f->line);
+			diag_add(
+				&l->diags, e->line, "environment", e->key_raw,
+				"%s differs only in case from %s on line %u, and the INI parser cannot tell them apart",
+				e->key_raw, f->key_raw, f->line);
 		return;
 	}
 	why = quoted_value_problem(e->raw);
@@ -1347,7 +1354,8 @@ static void diag_unknown_key(struct loader *l, const struct scan_entry *e, const
 	if (!section) {
 		if (other)
 			diag_add(&l->diags, e->line, NULL, e->key_raw,
-				 "key %s comes before any [section]: did you mean [%s] %s?", q, other->section, other->name);
+				 "key %s comes before any [section]: did you mean [%s] %s?", q, other->section,
+				 other->name);
 		else
 			diag_add(&l->diags, e->line, NULL, e->key_raw,
 				 "key %s comes before any [section]: start the file with [service]", q);
@@ -1456,7 +1464,8 @@ static void walk(struct loader *l)
 			}
 			ini_strlwc(lower);
 			if (isempty(e->inner)) {
-				diag_add(&l->diags, e->line, NULL, NULL, "empty section name \"[]\": use [service], [resources], ...");
+				diag_add(&l->diags, e->line, NULL, NULL,
+					 "empty section name \"[]\": use [service], [resources], ...");
 				break;
 			}
 			if (!streq(lower, e->section)) {
@@ -1464,7 +1473,8 @@ static void walk(struct loader *l)
 				if (asprintf(&h, "[%s]", e->inner) < 0)
 					h = NULL;
 				q = h ? manifest_quote(h) : NULL;
-				diag_add(&l->diags, e->line, NULL, NULL, "malformed section header %s: use [name]", strempty(q));
+				diag_add(&l->diags, e->line, NULL, NULL, "malformed section header %s: use [name]",
+					 strempty(q));
 				break;
 			}
 			s = manifest_section_lookup(e->section);
@@ -1474,9 +1484,10 @@ static void walk(struct loader *l)
 			}
 			size_t idx = (size_t)(s - manifest_sections);
 			if (idx < ELEMENTSOF(section_line) && section_line[idx]) {
-				diag_add(&l->diags, e->line, s->name, NULL,
-					 "section [%s] appears again (first on line %u): keep each section in one place",
-					 s->name, section_line[idx]);
+				diag_add(
+					&l->diags, e->line, s->name, NULL,
+					"section [%s] appears again (first on line %u): keep each section in one place",
+					s->name, section_line[idx]);
 			} else if (idx < ELEMENTSOF(section_line))
 				section_line[idx] = e->line;
 			current = s->name;
@@ -1520,9 +1531,10 @@ static void cross_check(struct loader *l)
 	if (m->memory_max != SIZE_UNSET && m->memory_max != SIZE_INFINITY && m->memory_high != SIZE_UNSET &&
 	    m->memory_high != SIZE_INFINITY && m->memory_high > m->memory_max) {
 		char x[FORMAT_SIZE_MAX], y[FORMAT_SIZE_MAX];
-		diag_add(&l->diags, line_of(l, "resources", "memory_high"), "resources", "memory_high",
-			 "memory_high (%s) is above memory (%s): the kernel would kill the service before throttling it",
-			 format_size(x, sizeof(x), m->memory_high), format_size(y, sizeof(y), m->memory_max));
+		diag_add(
+			&l->diags, line_of(l, "resources", "memory_high"), "resources", "memory_high",
+			"memory_high (%s) is above memory (%s): the kernel would kill the service before throttling it",
+			format_size(x, sizeof(x), m->memory_high), format_size(y, sizeof(y), m->memory_max));
 	}
 
 	if (m->gomemlimit_mode == GO_MODE_VALUE && m->memory_max != SIZE_UNSET && m->memory_max != SIZE_INFINITY &&
@@ -1554,8 +1566,10 @@ static void cross_check(struct loader *l)
 			format_usec(b, interval);
 			diag_add(&l->diags, line_of(l, "health", on_timeout ? "timeout" : "interval"), "health",
 				 on_timeout ? "timeout" : "interval",
-				 "timeout (%s%s) is longer than interval (%s%s): one check would still run when the next starts",
-				 a, on_timeout ? "" : ", the default", b, on_timeout && m->interval == USEC_UNSET ? ", the default" : "");
+				 "timeout (%s%s) is longer than interval (%s%s): one check would still run when the "
+				 "next starts",
+				 a, on_timeout ? "" : ", the default", b,
+				 on_timeout && m->interval == USEC_UNSET ? ", the default" : "");
 		}
 	}
 
@@ -1619,7 +1633,8 @@ static void compare_with_iniparser(struct loader *l, const struct ini_messages *
 	}
 	if (l->scan.n_errors > 0) {
 		diag_add(&l->diags, 0, NULL, NULL,
-			 "internal error: the INI parser accepted lines that berth's line scan refused; please report this");
+			 "internal error: the INI parser accepted lines that berth's line scan refused; please report "
+			 "this");
 		return;
 	}
 

@@ -537,7 +537,8 @@ static void test_unknown_keys_and_sections(void **state)
 		 "INTERVAL = 10s\n",           /* 13 */
 		 &d);
 	assert_diag(&d, 1, NULL, "name", "did you mean [service] name?");
-	assert_diag(&d, 4, "service", "memory", "unknown key \"memory\" in [service]: did you mean [resources] memory?");
+	assert_diag(&d, 4, "service", "memory",
+		    "unknown key \"memory\" in [service]: did you mean [resources] memory?");
 	assert_diag(&d, 5, "service", "descripton", "did you mean description?");
 	assert_diag(&d, 6, "service", "zzzzzz", "unknown key \"zzzzzz\": [service] has name, binary, args");
 	assert_diag(&d, 8, "resources", "memroy", "did you mean memory?");
@@ -578,7 +579,8 @@ struct bad_value {
 
 static const struct bad_value bad_values[] = {
 	/* sizes */
-	{ "resources", "memory", "512Q", "invalid size \"512Q\": use a whole number with K, M, G or T (powers of 1024), or infinity" },
+	{ "resources", "memory", "512Q",
+	  "invalid size \"512Q\": use a whole number with K, M, G or T (powers of 1024), or infinity" },
 	{ "resources", "memory", "1.5G", "invalid size \"1.5G\"" },
 	{ "resources", "memory", "512MB", "invalid size \"512MB\"" },
 	{ "resources", "memory", "-1", "invalid size \"-1\"" },
@@ -634,7 +636,8 @@ static const struct bad_value bad_values[] = {
 	{ "service", "name", "a/b", "invalid service name \"a/b\"" },
 	{ "service", "name", "a b", "invalid service name \"a b\"" },
 	{ "service", "name", "x\xc3\xa9", "invalid service name" },
-	{ "service", "name", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "is longer than 64 characters" },
+	{ "service", "name", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+	  "is longer than 64 characters" },
 	{ "service", "user", "Root", "invalid user \"Root\"" },
 	{ "service", "user", "a:b", "invalid user" },
 	{ "service", "user", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "invalid user" },
@@ -887,7 +890,8 @@ static void test_hostile_refused(void **state)
 		{ "ENV_A = x\x02y", "environment", "ENV_A", "contains the control character 0x02" },
 		{ "ENV_B = \xfe", "environment", "ENV_B", "is not valid UTF-8" },
 		{ "ENV_C = a\tb", "environment", "ENV_C", "contains a tab" },
-		{ "read_write_paths = \"/srv/\x01\"", "hardening", "read_write_paths", "contains the control character" },
+		{ "read_write_paths = \"/srv/\x01\"", "hardening", "read_write_paths",
+		  "contains the control character" },
 	};
 
 	(void)state;
@@ -1454,13 +1458,14 @@ static void test_table(void **state)
 			struct manifest *m = NULL;
 			struct manifest_diags d = { 0 };
 			_cleanup_free_ char *text = NULL;
+			const char *before = streq(k->name, "expect") ? "http = http://127.0.0.1/\n" : "";
 			if (streq(k->section, "service"))
 				assert_true(asprintf(&text, "[service]\n%s%s = %s\n",
-						     streq(k->name, "name") ? "" : "name = x\n", k->name, k->default_text) > 0);
+						     streq(k->name, "name") ? "" : "name = x\n", k->name,
+						     k->default_text) > 0);
 			else
 				assert_true(asprintf(&text, "[service]\nname = x\n[%s]\n%s%s = %s\n", k->section,
-						     streq(k->name, "expect") ? "http = http://127.0.0.1/\n" : "", k->name,
-						     k->default_text) > 0);
+						     before, k->name, k->default_text) > 0);
 			if (load_text(text, &m, &d) != 0) {
 				dump_diags("default", &d);
 				fail_msg("default of [%s] %s does not load", k->section, k->name);

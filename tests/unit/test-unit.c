@@ -332,6 +332,18 @@ static void test_go_runtime(void **state)
 	free(u);
 	free_manifest(m);
 
+	/* a value in [environment] wins over auto: no second GOMAXPROCS line */
+	m = new_manifest("hello");
+	m->cpu_quota_percent = 150;
+	m->env = calloc(1, sizeof(*m->env));
+	m->env[0] = (struct env_var){ strdup("GOMAXPROCS"), strdup("7") };
+	m->n_env = 1;
+	u = render(m, &go119, 4);
+	assert_line(u, "Environment=\"GOMAXPROCS=7\"");
+	assert_int_equal(count_key(u, "Environment"), 1);
+	free(u);
+	free_manifest(m);
+
 	assert_true(go_version_at_least("go1.25", 1, 25));
 	assert_true(go_version_at_least("go1.26rc1", 1, 25));
 	assert_false(go_version_at_least("go1.24.9", 1, 25));
