@@ -205,8 +205,8 @@ static int exec_apply(int argc, char **argv)
 			it->out.exit_code = BERTH_EXIT_OK;
 			continue;
 		}
-		if (streq_ptr(it->plan.status.active_state, "failed"))
-			(void)bus_reset_failed(bus, it->plan.unit_name, NULL);
+		/* a deliberate start is not a crash loop: clear the start limit's counter */
+		(void)bus_reset_failed(bus, it->plan.unit_name, NULL);
 		(void)runstate_remove(it->m->name);
 		sd_bus_error_free(&error);
 		r = bus_jobs_queue(&jobs, method, it->plan.unit_name, &error);

@@ -61,6 +61,8 @@ static int exec_deploy(int argc, char **argv)
 	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
 	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
 	_cleanup_close_ int lock_fd = -1;
+	_cleanup_free_ char *result = NULL;
+	usec_t elapsed = 0, started = 0;
 	struct deploy_plan plan = { 0 };
 	struct deploy_outcome out = { .ready_msec = -1 };
 	struct report rep;
@@ -142,10 +144,10 @@ static int exec_deploy(int argc, char **argv)
 		out.exit_code = BERTH_EXIT_OK;
 		goto done;
 	}
-	_cleanup_free_ char *result = NULL;
-	usec_t elapsed = 0, started = realtime_usec();
-	if (plan.status.active_state && streq(plan.status.active_state, "failed"))
-		(void)bus_reset_failed(bus, plan.unit_name, NULL);
+	started = realtime_usec();
+	/* systemd's start limit is there to stop crash loops: a deliberate deploy is not one, and
+	 * six deploys in a minute must not be refused. ResetFailedUnit also resets its counter. */
+	(void)bus_reset_failed(bus, plan.unit_name, NULL);
 	(void)runstate_remove(m->name);
 	if (!arg_json)
 		printf("  … %-9s %s %s (waiting until healthy)\n", "start", streq(method, "StartUnit") ? "starting" : "restarting",

@@ -173,6 +173,40 @@ static int check_identity(const struct manifest *m)
 	return BERTH_EXIT_OK;
 }
 
+/* Where a release's binary came from: path and inode identity + times. A redeploy of a file with
+ * the same stamp is the same binary without reading a byte (the quick check rsync and make use;
+ * ctime changes with any write or chmod). */
+static char *source_stamp(const char *path)
+{
+	struct stat st;
+	char *r = NULL;
+	if (stat(path, &st) < 0)
+		return NULL;
+	if (asprintf(&r, "%s\n%llu %llu %lld %lld.%09ld %lld.%09ld\n", path, (unsigned long long)st.st_dev,
+		     (unsigned long long)st.st_ino, (long long)st.st_size, (long long)st.st_mtim.tv_sec,
+		     st.st_mtim.tv_nsec, (long long)st.st_ctim.tv_sec, st.st_ctim.tv_nsec) < 0)
+		return NULL;
+	return r;
+}
+
+static char *source_stamp_path(const struct deploy_plan *p, const char *version)
+{
+	_cleanup_free_ char *dir = release_dir(&p->store, version);
+	char *r = NULL;
+	if (!dir || asprintf(&r, "%s/source", dir) < 0)
+		return NULL;
+	return r;
+}
+
+static bool same_source(const struct deploy_plan *p, const char *version)
+{
+	_cleanup_free_ char *want = source_stamp(p->binary), *path = source_stamp_path(p, version), *have = NULL;
+	size_t len;
+	if (!want || !path || fs_read_file(path, 4096, &have, &len) < 0)
+		return false;
+	return streq(want, have);
+}
+
 static int choose_version(struct deploy_plan *p, const char *override)
 {
 	char hex[2 * SHA256_DIGEST_SIZE + 1];
@@ -188,7 +222,7 @@ static int choose_version(struct deploy_plan *p, const char *override)
 	} else if (p->old_current) {
 		/* the same bytes as the current release: no need to hash */
 		_cleanup_free_ char *cur_bin = release_binary_path(&p->store, p->old_current);
-		if (cur_bin && files_equal(p->binary, cur_bin))
+		if (same_source(p, p->old_current) || (cur_bin && files_equal(p->binary, cur_bin)))
 			p->version = strdup(p->old_current);
 	}
 	if (!p->version || override) {
@@ -385,6 +419,11 @@ int deploy_install(struct deploy_plan *p, struct report *rep)
 	r = release_save_unit(&p->store, p->version, p->new_unit);
 	if (r < 0)
 		return r;
+	{
+		_cleanup_free_ char *stamp = source_stamp(p->binary), *path = source_stamp_path(p, p->version);
+		if (stamp && path)
+			(void)fs_write_atomic(path, stamp, strlen(stamp), 0644);
+	}
 	/* the manifest goes with the release: status probes health by it, rollback restores it */
 	r = service_save_manifest(p->m->name, p->version, p->m->path);
 	if (r < 0)

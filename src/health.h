@@ -25,7 +25,7 @@
 
 #define HEALTH_DEFAULT_TIMEOUT (2 * USEC_PER_SEC)         /* timeout 0 or USEC_UNSET */
 #define HEALTH_DEFAULT_READY_TIMEOUT (60 * USEC_PER_SEC)  /* ready_timeout 0 or USEC_UNSET */
-#define HEALTH_READY_POLL_USEC (100 * USEC_PER_MSEC)      /* probe period while waiting for ready */
+#define HEALTH_READY_POLL_USEC (20 * USEC_PER_MSEC)       /* probe period while waiting for ready: a refused loopback connect costs microseconds, and every poll period is start latency */
 
 struct health_spec {
 	/* at least one of http / tcp / listen; all given ones must pass */

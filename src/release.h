@@ -46,8 +46,9 @@ char *release_unit_copy_path(const struct release_store *s, const char *version)
 /* Installs binary as version (no-op returning 0 with *ret_created=false if it exists with the
  * same sha256; -EEXIST if the version exists with different content). Builds the release in a
  * temporary directory and renames it into place, so a half-installed release never exists.
- * sha256 is 64 lowercase hex digits (-EINVAL otherwise) or NULL to have it computed; the
- * installed copy is hashed and must match it (-EBADMSG: the binary changed while installing).
+ * sha256 is 64 lowercase hex digits (-EINVAL otherwise), the caller's hash of binary, or NULL to
+ * have it computed. The copy is not hashed again (that would double a deploy's cost); a binary
+ * whose inode, size, mtime or ctime changed during the copy is refused with -EBADMSG.
  * go_version and module may be NULL; no value may contain a newline (-EINVAL). */
 int release_install(const struct release_store *s, const char *version, const char *binary,
 		    const char *sha256, const char *go_version, const char *module, bool *ret_created);

@@ -16,6 +16,8 @@ void report_init(struct report *r, const char *service, bool quiet)
 }
 
 static void add(struct report *r, const char *step, bool changed, bool failed, const char *fmt, va_list ap)
+	__attribute__((format(printf, 5, 0)));
+static void add(struct report *r, const char *step, bool changed, bool failed, const char *fmt, va_list ap)
 {
 	char *detail = NULL;
 	if (vasprintf(&detail, fmt, ap) < 0)

@@ -136,6 +136,15 @@ test_expect_success 'deploy starts a stopped service (converges)' '
 	test "$(systemctl is-active web)" = active
 '
 
+test_expect_success 'seven releases in a row: deliberate restarts do not trip the start limit' '
+	for i in 1 2 3 4 5 6 7; do
+		new_binary "burst$i" "burst$i" &&
+		"$BERTH" deploy -q --binary "burst$i" web.ini >/dev/null || return 1
+	done &&
+	curl -fsS http://127.0.0.1:8101/healthz &&
+	test "$(ls /var/lib/berth/web/releases | wc -l)" -le 5
+'
+
 test_expect_success 'remove stops and disables it and keeps the releases' '
 	"$BERTH" remove web &&
 	test ! -e /etc/systemd/system/web.service &&
