@@ -244,8 +244,8 @@ static void test_install(void **state)
 
 	/* a hash given by the caller is the caller's reading of the file and is recorded as given:
 	 * hashing the copy again would double a deploy's cost (see release_install) */
-	assert_int_equal(release_install(&s, "3.0", bin, hex2, NULL, NULL, &created), 0);
-	assert_int_equal(release_load(&s, "3.0", &r), 0);
+	assert_int_equal(release_install(&s, "2.5", bin, hex2, NULL, NULL, &created), 0);
+	assert_int_equal(release_load(&s, "2.5", &r), 0);
 	assert_string_equal(r.sha256, hex2);
 	release_release(&r);
 
@@ -268,7 +268,7 @@ static void test_install(void **state)
 
 	/* no half-built release left behind by any of the failures */
 	assert_int_equal(count_entries(P("hello/releases"), ".tmp-"), 0);
-	assert_int_equal(count_entries(P("hello/releases"), NULL), 2);
+	assert_int_equal(count_entries(P("hello/releases"), NULL), 3);
 }
 
 #define ZEROS "0000000000000000000000000000000000000000000000000000000000000000"
