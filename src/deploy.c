@@ -390,6 +390,40 @@ void deploy_print_plan(const struct deploy_plan *p, struct report *rep, bool dif
 				   p->new_unit, term_colour(STDOUT_FILENO));
 }
 
+/* A redeploy that changes nothing writes nothing: compare before the (fsync'ed) write. */
+static int write_if_changed(const char *path, const char *data, size_t len)
+{
+	_cleanup_free_ char *have = NULL;
+	size_t have_len;
+	if (fs_read_file(path, 1024 * 1024, &have, &have_len) >= 0 && have_len == len && memcmp(have, data, len) == 0)
+		return 0;
+	return fs_write_atomic(path, data, len, 0644);
+}
+
+static int save_release_files(struct deploy_plan *p)
+{
+	_cleanup_free_ char *dir = release_dir(&p->store, p->version), *unit = NULL, *manifest = NULL,
+			    *manifest_copy = NULL, *stamp = source_stamp(p->binary), *stamp_path = NULL;
+	size_t len;
+	int r;
+
+	if (!dir || !stamp || !(unit = release_unit_copy_path(&p->store, p->version)) ||
+	    asprintf(&manifest_copy, "%s/manifest.ini", dir) < 0 || asprintf(&stamp_path, "%s/source", dir) < 0)
+		return -ENOMEM;
+	/* the unit and manifest go with the release: status probes health by the manifest, rollback
+	 * restores both */
+	r = write_if_changed(unit, p->new_unit, strlen(p->new_unit));
+	if (r < 0)
+		return r;
+	r = fs_read_file(p->m->path, 1024 * 1024, &manifest, &len);
+	if (r < 0)
+		return r;
+	r = write_if_changed(manifest_copy, manifest, len);
+	if (r < 0)
+		return r;
+	return write_if_changed(stamp_path, stamp, strlen(stamp));
+}
+
 int deploy_install(struct deploy_plan *p, struct report *rep)
 {
 	const struct elf_info *e = &p->verdict.info;
@@ -416,16 +450,7 @@ int deploy_install(struct deploy_plan *p, struct report *rep)
 		report_step(rep, "release", true, "installed %s%s%s", p->version, e->is_go ? " " : "",
 			    e->is_go ? strempty(e->go.go_version) : "");
 	}
-	r = release_save_unit(&p->store, p->version, p->new_unit);
-	if (r < 0)
-		return r;
-	{
-		_cleanup_free_ char *stamp = source_stamp(p->binary), *path = source_stamp_path(p, p->version);
-		if (stamp && path)
-			(void)fs_write_atomic(path, stamp, strlen(stamp), 0644);
-	}
-	/* the manifest goes with the release: status probes health by it, rollback restores it */
-	r = service_save_manifest(p->m->name, p->version, p->m->path);
+	r = save_release_files(p);
 	if (r < 0)
 		return r;
 	if (p->release_changes) {

@@ -68,12 +68,3 @@ int service_load_manifest(const char *name, struct manifest **ret)
 	manifest_diags_release(&diags);
 	return r;
 }
-
-int service_save_manifest(const char *name, const char *version, const char *manifest_path)
-{
-	struct release_store s = { .root = (char *)BERTH_STATE_ROOT, .name = (char *)name };
-	_cleanup_free_ char *dir = release_dir(&s, version), *dst = NULL;
-	if (!dir || asprintf(&dst, "%s/manifest.ini", dir) < 0)
-		return -ENOMEM;
-	return fs_copy_atomic(manifest_path, dst, 0644);
-}

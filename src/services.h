@@ -10,5 +10,3 @@ int services_list(char ***ret);
 bool service_exists(const char *name);
 /* The manifest of the current release (/var/lib/berth/NAME/current/manifest.ini). */
 int service_load_manifest(const char *name, struct manifest **ret);
-/* Saves the manifest file next to a release. */
-int service_save_manifest(const char *name, const char *version, const char *manifest_path);
