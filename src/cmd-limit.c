@@ -11,6 +11,7 @@
  * have to know about.
  */
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -400,13 +401,15 @@ static int plan_dropin(struct plan *p, struct cgroup_limits *ret_set)
 static void plan_go(struct plan *p, const struct cgroup_limits *set_after)
 {
 	const struct elf_info *bin = p->have_binary ? &p->binary : NULL;
-	struct cgroup_limits live = p->set_old;
+	const struct bus_limits *a = &p->limits_after;
+	struct cgroup_limits live;
 	struct manifest eff;
 
-	/* what the limits in force after this change call for: the persisted ones, then this request */
-	for (size_t i = 0; i < ELEMENTSOF(limit_props); i++)
-		if (limit_value(&p->req, i) != U64_UNSET)
-			limit_set(&live, i, limit_value(&p->req, i));
+	/* what the limits in force after this change call for, whoever set them (the unit, berth's
+	 * drop-in, a --runtime change, an operator's set-property) */
+	cgroup_limits_init(&live);
+	live.cpu_quota_percent = a->cpu == UINT64_MAX ? SIZE_INFINITY : (a->cpu + 9999) / 10000;
+	live.memory_max = a->memory_max == UINT64_MAX ? SIZE_INFINITY : a->memory_max;
 	cgroup_limits_apply(&live, p->m, &eff);
 	go_decide(&eff, bin, cli_host_cpus(), &p->go_wanted);
 	/* what a restart gives: the unit and the drop-in on disk */
@@ -587,24 +590,35 @@ struct outcome {
 	bool have_usage;
 	char **mismatches;
 	bool persisted; /* the drop-in exists after the run */
+	usec_t kernel_usec; /* from SetUnitProperties' answer until the cgroup matched; USEC_UNSET if not */
+	char *failure;      /* why it failed, for --json */
 };
 
 static void outcome_release(struct outcome *o)
 {
+	free(o->failure);
 	free(o->restart_result);
 	unit_status_release(&o->after);
 	strv_free(o->mismatches);
 }
 
-/* Reads the cgroup back until it matches what systemd says, for up to a second. */
-static void read_back(sd_bus *bus, const struct plan *p, struct outcome *o)
+static usec_t now_usec(void)
 {
-	usec_t waited = 0;
+	struct timespec ts;
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (usec_t)ts.tv_sec * USEC_PER_SEC + (usec_t)ts.tv_nsec / 1000;
+}
+
+/* Reads the cgroup back until it matches what systemd says, for up to a second (systemd writes
+ * the cgroup files from its event loop, after answering). Returns true once it matches. */
+static bool read_back(sd_bus *bus, const struct plan *p, struct outcome *o)
+{
+	usec_t start = now_usec();
 
 	unit_status_release(&o->after);
 	o->have_after = bus_get_unit_status(bus, p->unit, &o->after, NULL) >= 0;
 	if (!o->have_after || !is_active(&o->after) || isempty(o->after.control_group))
-		return;
+		return false;
 	for (;;) {
 		char **l = NULL;
 		o->have_usage = cgroup_read(o->after.control_group, &o->usage) >= 0;
@@ -612,13 +626,31 @@ static void read_back(sd_bus *bus, const struct plan *p, struct outcome *o)
 			strv_free(o->mismatches);
 			o->mismatches = l;
 			if (strv_length(l) == 0)
-				return;
+				return true;
 		}
-		if (waited >= READBACK_TIMEOUT)
-			return;
-		sleep_usec(100 * USEC_PER_MSEC);
-		waited += 100 * USEC_PER_MSEC;
+		if (now_usec() - start >= READBACK_TIMEOUT)
+			return false;
+		sleep_usec(50 * USEC_PER_MSEC);
 	}
+}
+
+/* Reports a failure once (stderr, and "failure" in --json); returns BERTH_EXIT_FAILURE. */
+static int apply_fail(struct outcome *o, const char *fmt, ...) _printf_(2, 3);
+static int apply_fail(struct outcome *o, const char *fmt, ...)
+{
+	char *msg = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	if (msg) {
+		cli_error(NULL, 0, NULL, NULL, "%s", msg);
+		free(o->failure);
+		o->failure = msg;
+	}
+	return BERTH_EXIT_FAILURE;
 }
 
 static int apply(sd_bus *bus, struct plan *p, struct outcome *o)
@@ -629,32 +661,30 @@ static int apply(sd_bus *bus, struct plan *p, struct outcome *o)
 	if (p->live_changes || p->file_changes) {
 		/* runtime=true even when persisting: see the top of this file */
 		r = bus_set_unit_properties(bus, p->unit, true, append_limits, &p->req, &error);
-		if (r < 0) {
-			cli_error(NULL, 0, NULL, NULL, "systemd refused the new limits of %s: %s", p->unit,
-				  bus_error_text(&error, r));
-			return BERTH_EXIT_FAILURE;
-		}
+		if (r < 0)
+			return apply_fail(o, "systemd refused the new limits of %s: %s", p->unit, bus_error_text(&error, r));
 		o->changed = true;
+		/* the live change, checked before the reload below */
+		usec_t asked = now_usec();
+		if (read_back(bus, p, o))
+			o->kernel_usec = now_usec() - asked;
 	}
 	if (!arg_runtime && (p->live_changes || p->file_changes)) {
 		if (p->file_changes) {
 			r = write_dropin(p);
 			if (r < 0) {
 				errno = -r;
-				cli_error(NULL, 0, NULL, NULL,
-					  "the new limits of %s are live, but \"%s\" cannot be written: %m (they last until "
-					  "the next restart)",
-					  p->name, p->dropin_path);
-				return BERTH_EXIT_FAILURE;
+				return apply_fail(o,
+						  "the new limits of %s are live, but \"%s\" cannot be written: %m (they last "
+						  "until the next reboot)",
+						  p->name, p->dropin_path);
 			}
 		}
 		forget_runtime_copies(p);
 		warn_persistent_overrides(p);
 		r = bus_daemon_reload(bus, &error);
-		if (r < 0) {
-			cli_error(NULL, 0, NULL, NULL, "systemd reload failed: %s", bus_error_text(&error, r));
-			return BERTH_EXIT_FAILURE;
-		}
+		if (r < 0)
+			return apply_fail(o, "systemd reload failed: %s", bus_error_text(&error, r));
 	}
 	if (arg_restart && p->active && p->restart_fixes) {
 		r = runstate_remove(p->name);
@@ -662,20 +692,16 @@ static int apply(sd_bus *bus, struct plan *p, struct outcome *o)
 			log_debug_errno(r, "cannot remove the readiness state of %s: %m, ignoring", p->name);
 		r = bus_unit_job(bus, "RestartUnit", p->unit, deploy_job_timeout(p->m), &o->restart_result,
 				 &o->restart_elapsed, &error);
-		if (r < 0 && r != -ETIMEDOUT) {
-			cli_error(NULL, 0, NULL, NULL, "cannot restart %s: %s", p->unit, bus_error_text(&error, r));
-			return BERTH_EXIT_FAILURE;
-		}
+		if (r < 0 && r != -ETIMEDOUT)
+			return apply_fail(o, "cannot restart %s: %s", p->unit, bus_error_text(&error, r));
 		o->changed = true;
 		o->restarted = true;
 		if (!o->restart_result || !streq(o->restart_result, "done")) {
 			struct ready_state rs;
 			if (runstate_read_ready(p->name, &rs) >= 0 && !rs.ok)
-				cli_error(NULL, 0, NULL, NULL, "restart of %s failed: %s", p->name, rs.reason);
-			else
-				cli_error(NULL, 0, NULL, NULL, "restart of %s failed: job %s", p->name,
+				return apply_fail(o, "restart of %s failed: %s", p->name, rs.reason);
+			return apply_fail(o, "restart of %s failed: job %s", p->name,
 					  o->restart_result ? o->restart_result : "did not finish in time");
-			return BERTH_EXIT_FAILURE;
 		}
 	}
 	return BERTH_EXIT_OK;
@@ -773,6 +799,9 @@ static void print_json(const struct plan *p, const struct outcome *o)
 		json_usage(&j, &o->usage);
 	else
 		json_null(&j);
+	json_key_string(&j, "failure", o->failure);
+	json_key(&j, "kernel_msec");
+	o->kernel_usec != USEC_UNSET ? json_uint(&j, o->kernel_usec / USEC_PER_MSEC) : json_null(&j);
 	json_key(&j, "mismatches");
 	json_array_begin(&j);
 	STRV_FOREACH(m, o->mismatches)
@@ -883,6 +912,9 @@ static void print_human(const struct plan *p, const struct outcome *o)
 		       p->old_text ? ", or until berth limit changes the same limit again" : "");
 	if (o->have_usage)
 		print_usage(&o->usage);
+	if (o->kernel_usec != USEC_UNSET)
+		printf("  %-12s the cgroup had the new limits %" PRIu64 " ms after systemd was asked\n", "applied",
+		       (uint64_t)(o->kernel_usec / USEC_PER_MSEC));
 	else if (!p->active)
 		printf("  %-12s %s is not running: the limits apply when it starts\n", "kernel", p->unit);
 	print_go(p, o);
@@ -920,7 +952,7 @@ static int exec_limit(int argc, char **argv)
 	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
 	_cleanup_close_ int lock_fd = -1;
 	struct plan p = { .name = argv[0] };
-	struct outcome o = { .exit_code = BERTH_EXIT_OK };
+	struct outcome o = { .exit_code = BERTH_EXIT_OK, .kernel_usec = USEC_UNSET };
 	int r, ex;
 
 	if (arg_runtime && arg_restart) {
@@ -928,13 +960,13 @@ static int exec_limit(int argc, char **argv)
 			  "from the unit's environment at start): drop one of them");
 		return BERTH_EXIT_USAGE;
 	}
+	ex = parse_request(&p.req);
+	if (ex != BERTH_EXIT_OK)
+		return cli_fail("limit", ex);
 	if (!service_exists(p.name)) {
 		cli_error(NULL, 0, NULL, NULL, "no service \"%s\" is deployed by berth (see berth status)", p.name);
 		return cli_fail("limit", BERTH_EXIT_NOT_FOUND);
 	}
-	ex = parse_request(&p.req);
-	if (ex != BERTH_EXIT_OK)
-		return cli_fail("limit", ex);
 	bool mutating = !cgroup_limits_is_empty(&p.req) || arg_restart;
 
 	p.unit = unit_name_for(p.name);
@@ -975,10 +1007,11 @@ static int exec_limit(int argc, char **argv)
 		ex = apply(bus, &p, &o);
 		o.exit_code = ex;
 		o.persisted = arg_runtime ? p.old_text != NULL : p.new_text != NULL;
-		read_back(bus, &p, &o);
+		(void)read_back(bus, &p, &o);
 		if (ex == BERTH_EXIT_OK && strv_length(o.mismatches) > 0) {
 			STRV_FOREACH(m, o.mismatches)
 				cli_error(NULL, 0, NULL, NULL, "%s", *m);
+			o.failure = strdup(o.mismatches[0]);
 			o.exit_code = BERTH_EXIT_FAILURE;
 		}
 	}

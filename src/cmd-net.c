@@ -53,6 +53,7 @@ struct service_view {
 	char *error;        /* why nothing is known about it, or NULL */
 	char *active_state; /* NULL if systemd could not be asked */
 	uint64_t cgroup_id; /* inode of its cgroup (v2), 0 if unknown */
+	int somaxconn_visible; /* can its main process read net.core.somaxconn: 1, 0, -1 unknown */
 	struct port_view ports[3];
 	size_t n_ports;
 };
@@ -62,6 +63,7 @@ struct host_view {
 	bool have_counters;
 	struct netstat_sample sample;
 	bool have_delta;
+	bool saved; /* this call's sample was saved (else: no delta as this user) */
 	struct netstat_delta delta;
 	bool have_somaxconn;
 	uint32_t somaxconn;
@@ -131,7 +133,28 @@ static void gather_unit(sd_bus *bus, struct service_view *v)
 	if (streq_ptr(st.active_state, "active") || streq_ptr(st.active_state, "reloading") ||
 	    streq_ptr(st.active_state, "deactivating"))
 		v->cgroup_id = cgroup_id_of(st.control_group);
+	if (st.main_pid > 0) {
+		r = netstat_somaxconn_visible((pid_t)st.main_pid);
+		if (r < 0)
+			log_debug_errno(r, "cannot tell whether %s sees net.core.somaxconn: %m, ignoring", unit);
+		else
+			v->somaxconn_visible = r;
+	}
 	unit_status_release(&st);
+}
+
+/* The service's own sockets first, then IPv4 before IPv6, then by address. */
+static int socket_cmp(const void *a, const void *b, void *userdata)
+{
+	const struct listen_socket *x = a, *y = b;
+	const struct service_view *v = userdata;
+	bool ox = v->cgroup_id && x->cgroup_id == v->cgroup_id, oy = v->cgroup_id && y->cgroup_id == v->cgroup_id;
+
+	if (ox != oy)
+		return ox ? -1 : 1;
+	if (x->family != y->family)
+		return x->family == AF_INET ? -1 : 1;
+	return strcmp(x->addr, y->addr);
 }
 
 /* Fills v; returns 0, or -errno when the kernel could not be asked (fatal for the command). A
@@ -142,6 +165,7 @@ static int gather_service(sd_bus *bus, const char *name, struct service_view *v)
 	int r;
 
 	v->name = name;
+	v->somaxconn_visible = -1;
 	r = service_load_manifest(name, &m);
 	if (r < 0) {
 		errno = -r;
@@ -161,6 +185,8 @@ static int gather_service(sd_bus *bus, const char *name, struct service_view *v)
 		r = sockdiag_listeners(p->port, &p->sockets, &p->n_sockets);
 		if (r < 0)
 			return r;
+		if (p->n_sockets > 1)
+			qsort_r(p->sockets, p->n_sockets, sizeof(*p->sockets), socket_cmp, v);
 		r = sockdiag_count_states(p->port, p->states);
 		if (r < 0)
 			return r;
@@ -190,6 +216,7 @@ static void gather_counters(struct host_view *h)
 		log_debug_errno(r, "cannot write %s: %m, no deltas", NETSTAT_LAST_PATH);
 		return;
 	}
+	h->saved = true;
 	if (rl >= 0 && netstat_delta(&prev, &h->sample, &h->delta) >= 0)
 		h->have_delta = true;
 }
@@ -337,7 +364,13 @@ static void print_port(const struct service_view *v, const struct port_view *p, 
 				   "accept queue of %s:%" PRIu16 " near full (%" PRIu32 " of %" PRIu32
 				   "): connections wait for accept(), and are dropped once it is full",
 				   s->addr, p->port, s->accept_queue, s->accept_queue_max);
-		if (socket_backlog_capped(v, s, h))
+		if (socket_backlog_capped(v, s, h) && v->somaxconn_visible == 0)
+			print_note(TERM_YELLOW,
+				   "backlog of %s:%" PRIu16 " is %" PRIu32 ", below net.core.somaxconn=%" PRIu32
+				   ": %s cannot read net.core.somaxconn (its unit hides /proc/sys, ProcSubset=pid),"
+				   " so Go listened with its fallback; a restart will not help",
+				   s->addr, p->port, s->accept_queue_max, h->somaxconn, v->name);
+		else if (socket_backlog_capped(v, s, h))
 			print_note(TERM_YELLOW,
 				   "backlog of %s:%" PRIu16 " is %" PRIu32 ", below net.core.somaxconn=%" PRIu32
 				   " (opened before somaxconn was raised): restart to pick up somaxconn=%" PRIu32
@@ -400,10 +433,14 @@ static void print_human(const struct service_view *v, size_t n, const struct hos
 
 		printf(", %s %" PRIu64, k == 0 ? "ListenOverflows" : "ListenDrops", total);
 		if (h->have_delta)
-			printf(" (%s+%" PRIu64 " in %s%s)", bad ? term_out(TERM_RED) : "", added,
-			       fmt_span(a, sizeof(a), h->delta.interval_usec), bad ? term_out(TERM_RESET) : "");
+			printf(" (%s+%" PRIu64 "%s)", bad ? term_out(TERM_RED) : "", added, bad ? term_out(TERM_RESET) : "");
 	}
-	printf("\n");
+	if (h->have_delta)
+		printf(" since the previous call %s ago\n", fmt_span(a, sizeof(a), h->delta.interval_usec));
+	else if (h->saved)
+		printf(" (no previous call to compare with)\n");
+	else
+		printf(" (no delta: only root can keep %s)\n", NETSTAT_LAST_PATH);
 }
 
 /* --- JSON ----------------------------------------------------------------------------------- */
@@ -476,6 +513,8 @@ static void print_json(const struct service_view *v, size_t n, const struct host
 		json_key_string(&j, "name", v[i].name);
 		json_key_string(&j, "active_state", v[i].active_state);
 		json_key_string(&j, "error", v[i].error);
+		json_key(&j, "somaxconn_visible");
+		v[i].somaxconn_visible < 0 ? json_null(&j) : json_bool(&j, v[i].somaxconn_visible);
 		json_key(&j, "ports");
 		json_array_begin(&j);
 		for (size_t k = 0; k < v[i].n_ports; k++)
@@ -582,13 +621,14 @@ const struct berth_cmd berth_cmd_net = {
 	.usage = "[NAME...]",
 	.summary = "show listeners, accept queues and TCP connections of services",
 	.description =
-		"For each port in a service's [health] section (http, tcp, listen): whether anything listens,\n"
-		"the accept queue of each listening socket and its maximum, and the sockets on that port by TCP\n"
-		"state; then the whole host's counts, net.core.somaxconn, and the kernel's ListenOverflows and\n"
-		"ListenDrops with what they gained since the previous call (kept in /run/berth/netstat.last;\n"
-		"no delta when that cannot be written). A backlog below somaxconn means the socket was opened\n"
-		"before somaxconn was raised: restart the service to pick the new value up. Without NAME, every\n"
-		"service berth deployed. Runs as any user.",
+		"For each port of a service's [health] check (http, tcp, listen): whether anything\n"
+		"listens, each listening socket's accept queue and its maximum, and the sockets on\n"
+		"that port by TCP state; then the host's counts by state, net.core.somaxconn, and the\n"
+		"kernel's ListenOverflows and ListenDrops with what they gained since the previous\n"
+		"call (kept in /run/berth/netstat.last; no delta when it cannot be written). A\n"
+		"backlog below somaxconn means the socket was opened before somaxconn was raised:\n"
+		"restart the service to pick the new value up. Without NAME, every service berth\n"
+		"deployed. Runs as any user; changes nothing but that file.",
 	.min_args = 0,
 	.max_args = -1,
 	.exec = exec_net,

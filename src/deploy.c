@@ -415,7 +415,11 @@ static int save_release_files(struct deploy_plan *p)
 	r = write_if_changed(unit, p->new_unit, strlen(p->new_unit));
 	if (r < 0)
 		return r;
-	r = fs_read_file(p->m->path, 1024 * 1024, &manifest, &len);
+	/* the manifest may have been named relative to the working directory */
+	_cleanup_free_ char *manifest_abs = realpath(p->m->path, NULL);
+	if (!manifest_abs)
+		return negative_errno();
+	r = fs_read_file(manifest_abs, 1024 * 1024, &manifest, &len);
 	if (r < 0)
 		return r;
 	r = write_if_changed(manifest_copy, manifest, len);

@@ -320,6 +320,25 @@ int netstat_read_somaxconn(uint32_t *ret)
 	return 0;
 }
 
+int netstat_somaxconn_visible(pid_t pid)
+{
+	char path[80];
+	struct stat st;
+
+	if (pid <= 0)
+		return -EINVAL;
+	snprintf(path, sizeof(path), "/proc/%d/root/proc/sys/net/core/somaxconn", (int)pid);
+	if (stat(path, &st) >= 0)
+		return 1;
+	if (errno != ENOENT)
+		return negative_errno();
+	/* ENOENT: hidden from it, unless the process itself is gone */
+	snprintf(path, sizeof(path), "/proc/%d/root/", (int)pid);
+	if (stat(path, &st) < 0)
+		return errno == ENOENT ? -ESRCH : negative_errno();
+	return 0;
+}
+
 int netstat_load(const char *path, struct netstat_sample *ret)
 {
 	_cleanup_free_ char *text = NULL;

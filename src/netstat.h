@@ -16,6 +16,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define NETSTAT_PROC_PATH "/proc/net/netstat"
 #define NETSTAT_LAST_PATH "/run/berth/netstat.last"
@@ -68,6 +69,11 @@ int netstat_read(const char *path, struct netstat_counters *ret);
 int netstat_sample_now(struct netstat_sample *ret);
 /* net.core.somaxconn now (/proc/sys/net/core/somaxconn). */
 int netstat_read_somaxconn(uint32_t *ret);
+/* Whether process pid can see net.core.somaxconn in its own /proc (looked up through
+ * /proc/PID/root). A unit with ProcSubset=pid hides /proc/sys: Go then cannot read somaxconn and
+ * listens with its fallback backlog (syscall.SOMAXCONN, 128), whatever somaxconn is. 1 visible,
+ * 0 hidden, -errno unknown: -EACCES / -EPERM when not allowed (not root), -ESRCH if pid is gone. */
+int netstat_somaxconn_visible(pid_t pid);
 /* The sample saved at path (NULL: NETSTAT_LAST_PATH); -ENOENT if none, -EBADMSG if unreadable. */
 int netstat_load(const char *path, struct netstat_sample *ret);
 /* Replaces the sample at path (NULL: NETSTAT_LAST_PATH) atomically, mode 0644, creating its
