@@ -22,6 +22,7 @@ extern const struct berth_cmd berth_cmd_apply;
 extern const struct berth_cmd berth_cmd_check;
 extern const struct berth_cmd berth_cmd_deploy;
 extern const struct berth_cmd berth_cmd_help;
+extern const struct berth_cmd berth_cmd_limit;
 extern const struct berth_cmd berth_cmd_logs;
 extern const struct berth_cmd berth_cmd_releases;
 extern const struct berth_cmd berth_cmd_remove;
@@ -44,6 +45,7 @@ static const struct berth_cmd *const commands[] = {
 	&berth_cmd_start,
 	&berth_cmd_stop,
 	&berth_cmd_restart,
+	&berth_cmd_limit,
 	&berth_cmd_releases,
 	&berth_cmd_rollback,
 	&berth_cmd_remove,

@@ -33,6 +33,7 @@ static int exec_remove(int argc, char **argv)
 	_cleanup_close_ int lock_fd = -1;
 	struct release_store store = { .root = (char *)BERTH_STATE_ROOT, .name = (char *)name };
 	struct report rep;
+	char runtime_dropins[512];
 	bool changed = false;
 	size_t len;
 	pid_t holder;
@@ -80,8 +81,10 @@ static int exec_remove(int argc, char **argv)
 			ex = BERTH_EXIT_FAILURE;
 		} else
 			report_step(&rep, "unit", true, "removed %s", unit_path);
-		/* berth's own drop-ins (berth limit) go with it */
+		/* berth's own drop-ins (berth limit) go with it, and the runtime ones of --runtime */
 		(void)fs_remove(dropins, true, true);
+		snprintf(runtime_dropins, sizeof(runtime_dropins), "/run/systemd/system.control/%s.d", unit);
+		(void)fs_remove(runtime_dropins, true, true);
 		r = bus_daemon_reload(bus, &error);
 		if (r >= 0)
 			report_step(&rep, "reload", true, "systemd re-read its units");

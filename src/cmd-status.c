@@ -5,7 +5,9 @@
 
 #include "berth.h"
 #include "bus.h"
+#include "cgroup.h"
 #include "cli.h"
+#include "goruntime.h"
 #include "deploy.h"
 #include "health.h"
 #include "journal.h"
@@ -28,12 +30,33 @@ struct service_view {
 	unsigned loop_restarts;
 	uint64_t loop_span_usec;
 	bool have_status;
+	bool have_cgroup;
+	struct cgroup_usage cg;   /* what the kernel enforces and counts (libcgroup) */
+	char **mismatches;        /* kernel vs what systemd was asked */
+	bool have_go;
+	struct go_decision go;    /* what the unit tells the Go runtime, and why */
 };
+
+static void fill_go(struct service_view *v, const struct manifest *m)
+{
+	struct elf_info e = { 0 };
+	char bin[512];
+	snprintf(bin, sizeof(bin), "%s/%s/current/%s", BERTH_STATE_ROOT, v->name, v->name);
+	if (elf_inspect_file(bin, &e) < 0)
+		return;
+	go_decide(m, &e, cli_host_cpus(), &v->go);
+	v->go.gogc = NULL; /* points into m, which is freed: not reported */
+	v->have_go = true;
+	elf_info_release(&e);
+}
 
 static void fill_health(struct service_view *v)
 {
 	_cleanup_(manifest_freep) struct manifest *m = NULL;
 	if (service_load_manifest(v->name, &m) < 0)
+		return;
+	fill_go(v, m);
+	if (!streq_ptr(v->st.active_state, "active"))
 		return;
 	struct health_spec spec = {
 		.http_host = m->http_host,
@@ -77,8 +100,12 @@ static int gather(sd_bus *bus, const char *name, struct service_view *v)
 			release_release(&rel);
 		}
 	}
-	if (streq_ptr(v->st.active_state, "active"))
-		fill_health(v);
+	fill_health(v);
+	if (!isempty(v->st.control_group) && cgroup_read(v->st.control_group, &v->cg) >= 0) {
+		v->have_cgroup = true;
+		if (cgroup_compare(&v->cg, &v->st, &v->mismatches) < 0)
+			v->mismatches = NULL;
+	}
 	/* A crash loop: the start limit refused the next automatic restart. systemd then keeps the
 	 * crash's own Result (exit-code, signal...); start-limit-hit shows only when a manual start
 	 * was refused. */
@@ -150,6 +177,27 @@ static void print_human(struct service_view *v, size_t n)
 		printf("%-16s %s%-22s%s %7" PRIu32 " %8s %4" PRIu32 "  %-13s %8s  %-9s %-15s %s\n", v[i].name, sc, state,
 		       term_out(TERM_RESET), s->main_pid, up, s->n_restarts, v[i].release ? v[i].release : "-", ready,
 		       health, mem, cpu);
+		if (v[i].have_cgroup) {
+			const struct cgroup_usage *c = &v[i].cg;
+			char peak[32] = "-", tasks[64] = "-", thr[64] = "-";
+			if (known(c->memory_peak))
+				format_size_human(peak, sizeof(peak), c->memory_peak);
+			if (known(c->tasks_current))
+				snprintf(tasks, sizeof(tasks), "%" PRIu64 "/%s", c->tasks_current,
+					 known(c->tasks_max) ? format_size_human(b, sizeof(b), c->tasks_max) : "max");
+			if (known(c->nr_periods) && c->nr_periods > 0)
+				snprintf(thr, sizeof(thr), "%.0f%% of periods (%.2fs)",
+					 100.0 * (double)c->nr_throttled / (double)c->nr_periods,
+					 (double)c->throttled_usec / 1e6);
+			printf("  └ cgroup v%d: memory peak %s, OOM kills %s, tasks %s, CPU throttled %s\n", (int)c->version,
+			       peak, known(c->oom_kills) ? (snprintf(a, sizeof(a), "%" PRIu64, c->oom_kills), a) : "-",
+			       tasks, thr);
+		}
+		STRV_FOREACH(mm, v[i].mismatches)
+			printf("  %s└ limits: %s%s\n", term_out(TERM_RED), *mm, term_out(TERM_RESET));
+		if (streq_ptr(s->result, "oom-kill"))
+			printf("  %s└ last stop: killed by the kernel for exceeding MemoryMax (oom-kill)%s\n",
+			       term_out(TERM_RED), term_out(TERM_RESET));
 		if (v[i].health_checked && !v[i].health.healthy)
 			printf("  %s└ health: %s%s\n", term_out(TERM_RED), v[i].health.reason, term_out(TERM_RESET));
 		if (v[i].crash_loop)
@@ -219,6 +267,47 @@ static void print_json(struct service_view *v, size_t n)
 		json_u64_or_null(&j, "cpu_quota_per_sec_usec", s->cpu_quota_per_sec_usec);
 		json_u64_or_null(&j, "tasks_current", s->tasks_current);
 		json_u64_or_null(&j, "tasks_max", s->tasks_max);
+		json_key(&j, "cgroup");
+		if (v[i].have_cgroup) {
+			const struct cgroup_usage *c = &v[i].cg;
+			json_object_begin(&j);
+			json_key_int(&j, "version", (int)c->version);
+			json_u64_or_null(&j, "memory_current", c->memory_current);
+			json_u64_or_null(&j, "memory_max", c->memory_max);
+			json_u64_or_null(&j, "memory_high", c->memory_high);
+			json_u64_or_null(&j, "memory_peak", c->memory_peak);
+			json_u64_or_null(&j, "oom_kills", c->oom_kills);
+			json_u64_or_null(&j, "cpu_usage_usec", c->cpu_usage_usec);
+			json_u64_or_null(&j, "nr_periods", c->nr_periods);
+			json_u64_or_null(&j, "nr_throttled", c->nr_throttled);
+			json_u64_or_null(&j, "throttled_usec", c->throttled_usec);
+			json_u64_or_null(&j, "cpu_quota_usec", c->cpu_quota_usec);
+			json_u64_or_null(&j, "cpu_period_usec", c->cpu_period_usec);
+			json_u64_or_null(&j, "tasks_current", c->tasks_current);
+			json_u64_or_null(&j, "tasks_max", c->tasks_max);
+			json_object_end(&j);
+		} else
+			json_null(&j);
+		json_key(&j, "go");
+		if (v[i].have_go) {
+			const struct go_decision *g = &v[i].go;
+			json_object_begin(&j);
+			json_key(&j, "gomaxprocs");
+			g->gomaxprocs ? json_uint(&j, g->gomaxprocs) : json_null(&j);
+			json_key_string(&j, "gomaxprocs_source", go_source_to_string(g->gomaxprocs_source));
+			json_key_string(&j, "gomaxprocs_reason", g->why_gomaxprocs);
+			json_key(&j, "gomemlimit");
+			g->gomemlimit ? json_uint(&j, g->gomemlimit) : json_null(&j);
+			json_key_string(&j, "gomemlimit_source", go_source_to_string(g->gomemlimit_source));
+			json_key_string(&j, "gomemlimit_reason", g->why_gomemlimit);
+			json_object_end(&j);
+		} else
+			json_null(&j);
+		json_key(&j, "limit_mismatches");
+		json_array_begin(&j);
+		STRV_FOREACH(mm, v[i].mismatches)
+			json_string(&j, *mm);
+		json_array_end(&j);
 		json_object_end(&j);
 	}
 	json_array_end(&j);
@@ -265,6 +354,7 @@ static int exec_status(int argc, char **argv)
 		print_human(v, n);
 	for (size_t i = 0; i < n; i++) {
 		unit_status_release(&v[i].st);
+		strv_free(v[i].mismatches);
 		free(v[i].release);
 	}
 	free(v);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "berth.h"
+#include "cgroup.h"
 #include "cli.h"
 #include "deploy.h"
 #include "diff.h"
@@ -275,6 +276,18 @@ int deploy_plan(sd_bus *bus, struct manifest *m, const char *binary_override, co
 	ex = check_identity(m);
 	if (ex != BERTH_EXIT_OK)
 		goto fail;
+	if (m->nofile != U64_UNSET) {
+		uint64_t nr_open = 0;
+		if (cgroup_check_nofile(m->nofile, &nr_open) == -ERANGE) {
+			cli_error(m->path, 0, "resources", "nofile",
+				  "nofile = %" PRIu64 " is above this host's fs.nr_open (%" PRIu64
+				  "), so systemd could not start the service: raise fs.nr_open (berth tune does it "
+				  "for deployed services) or lower nofile",
+				  m->nofile, nr_open);
+			ex = BERTH_EXIT_INVALID;
+			goto fail;
+		}
+	}
 
 	p.unit_name = unit_name_for(m->name);
 	if (!p.unit_name || asprintf(&p.unit_path, "%s/%s", BERTH_UNIT_DIR, p.unit_name) < 0) {
@@ -349,6 +362,33 @@ int deploy_plan(sd_bus *bus, struct manifest *m, const char *binary_override, co
 	p.new_unit = TAKE_PTR(out.files[0].content);
 	rendered_unit_release(&out);
 	p.unit_changes = !streq_ptr(p.old_unit, p.new_unit);
+
+	/* limits set live with `berth limit` stay, unless this manifest changes them */
+	p.dropin_path = cgroup_limits_dropin_path(NULL, m->name);
+	if (!p.dropin_path) {
+		ex = BERTH_EXIT_FAILURE;
+		goto fail;
+	}
+	r = fs_read_file(p.dropin_path, 64 * 1024, &p.old_dropin, &len);
+	if (r < 0 && r != -ENOENT) {
+		errno = -r;
+		cli_error(NULL, 0, NULL, NULL, "cannot read \"%s\": %m", p.dropin_path);
+		ex = BERTH_EXIT_FAILURE;
+		goto fail;
+	}
+	r = cgroup_limits_update_for_manifest(p.old_dropin, m, &p.verdict.info, cli_host_cpus(), &p.new_dropin);
+	if (r == -EBADMSG) {
+		/* not berth's file: leave it as it is */
+		log_warning("%s was not written by berth: leaving it alone", p.dropin_path);
+		p.new_dropin = p.old_dropin ? strdup(p.old_dropin) : NULL;
+	} else if (r < 0) {
+		errno = -r;
+		cli_error(NULL, 0, NULL, NULL, "cannot work out the limits drop-in for \"%s\": %m", m->name);
+		ex = BERTH_EXIT_FAILURE;
+		goto fail;
+	}
+	p.dropin_changes = !streq_ptr(p.old_dropin, p.new_dropin);
+	p.unit_changes |= p.dropin_changes;
 	p.needs_enable = !p.status.unit_file_state || !streq(p.status.unit_file_state, "enabled") || p.unit_changes;
 	p.needs_job = !p.is_active || p.release_changes || p.unit_changes;
 
@@ -385,9 +425,15 @@ void deploy_print_plan(const struct deploy_plan *p, struct report *rep, bool dif
 		report_step(rep, "reload", true, "would reload systemd");
 	const char *job = deploy_job_method(p);
 	report_step(rep, "start", job != NULL, "%s", job ? (p->is_active ? "would restart" : "would start") : "running");
-	if (diff && p->unit_changes && !arg_json)
-		(void)diff_unified(stdout, p->old_unit ? p->unit_path : "/dev/null", p->old_unit, p->unit_path,
-				   p->new_unit, term_colour(STDOUT_FILENO));
+	if (diff && p->unit_changes && !arg_json) {
+		if (!streq_ptr(p->old_unit, p->new_unit))
+			(void)diff_unified(stdout, p->old_unit ? p->unit_path : "/dev/null", p->old_unit, p->unit_path,
+					   p->new_unit, term_colour(STDOUT_FILENO));
+		if (p->dropin_changes)
+			(void)diff_unified(stdout, p->old_dropin ? p->dropin_path : "/dev/null", p->old_dropin,
+					   p->new_dropin ? p->dropin_path : "/dev/null", p->new_dropin,
+					   term_colour(STDOUT_FILENO));
+	}
 }
 
 /* A redeploy that changes nothing writes nothing: compare before the (fsync'ed) write. */
@@ -468,7 +514,21 @@ int deploy_install(struct deploy_plan *p, struct report *rep)
 	} else if (p->release_exists)
 		report_step(rep, "release", false, "%s is current", p->version);
 
-	if (p->unit_changes) {
+	if (p->dropin_changes) {
+		if (p->new_dropin) {
+			_cleanup_free_ char *dir = strndup(p->dropin_path, strrchr(p->dropin_path, '/') - p->dropin_path);
+			r = dir ? fs_mkdir_p_nofollow(dir, 0755) : -ENOMEM;
+			if (r >= 0)
+				r = fs_write_atomic(p->dropin_path, p->new_dropin, strlen(p->new_dropin), 0644);
+		} else
+			r = fs_remove(p->dropin_path, false, true);
+		if (r < 0)
+			return r;
+		report_step(rep, "limits", true, p->new_dropin ? "kept the limits set by berth limit, where the manifest did not change them" :
+								 "the manifest now sets the limits berth limit had changed: %s removed",
+			    p->dropin_path);
+	}
+	if (!streq_ptr(p->old_unit, p->new_unit)) {
 		r = fs_write_atomic(p->unit_path, p->new_unit, strlen(p->new_unit), 0644);
 		if (r < 0)
 			return r;
@@ -579,6 +639,9 @@ static int roll_back(sd_bus *bus, struct deploy_plan *p, struct report *rep, str
 	}
 	if (p->unit_changes) {
 		r = fs_write_atomic(p->unit_path, p->old_unit, strlen(p->old_unit), 0644);
+		if (r >= 0 && p->dropin_changes)
+			r = p->old_dropin ? fs_write_atomic(p->dropin_path, p->old_dropin, strlen(p->old_dropin), 0644) :
+					    fs_remove(p->dropin_path, false, true);
 		if (r < 0) {
 			snprintf(why, why_len, "cannot restore %s: %s", p->unit_path, strerror(-r));
 			return r;
@@ -665,6 +728,9 @@ void deploy_plan_release(struct deploy_plan *p)
 	free(p->new_unit);
 	free(p->old_unit);
 	free(p->old_current);
+	free(p->dropin_path);
+	free(p->old_dropin);
+	free(p->new_dropin);
 	unit_status_release(&p->status);
 	memset(p, 0, sizeof(*p));
 }

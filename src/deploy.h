@@ -29,6 +29,10 @@ struct deploy_plan {
 	char *new_unit;               /* rendered text */
 	char *old_unit;               /* installed text, NULL if none */
 	char *old_current;            /* current release before this deploy, NULL if none */
+	char *dropin_path;            /* berth limit's drop-in (49-berth-limits.conf) */
+	char *old_dropin;             /* installed text, NULL if none */
+	char *new_dropin;             /* text for this manifest, NULL: remove (or none) */
+	bool dropin_changes;          /* counted in unit_changes too */
 	bool release_exists;
 	bool release_changes;         /* current will point elsewhere */
 	bool unit_changes;

@@ -301,9 +301,29 @@ test_expect_success 'setting a limit back to the manifest'"'"'s value removes it
 	test "$(cat "$(cg lim-web)/cpu.max")" = "150000 100000"
 '
 
+test_expect_success 'a deploy whose manifest changes a limit replaces the one berth limit set' '
+	"$BERTH" limit lim-web --memory 96M >/dev/null &&
+	test -f "$DROPIN" &&
+	manifest web.ini lim-web 8304 "resources.cpu = 150%" "resources.memory = 80M" &&
+	"$BERTH" deploy --json web.ini >changed.json &&
+	json_get changed.json ".changed" &&
+	test "$(cat "$(cg lim-web)/memory.max")" = 83886080 &&
+	test ! -e "$DROPIN"
+'
+
+test_expect_success 'status shows the kernel'"'"'s view and the Go decision' '
+	"$BERTH" status --json lim-web >st.json &&
+	json_get st.json ".services[0].cgroup.version == 2" &&
+	json_get st.json ".services[0].cgroup.memory_max == 83886080" &&
+	json_get st.json ".services[0].limit_mismatches | length == 0" &&
+	json_get st.json ".services[0].go.gomaxprocs == 2" &&
+	json_get st.json ".services[0].go.gomaxprocs_source == \"auto\"" &&
+	"$BERTH" status lim-web >st.out &&
+	grep -q "cgroup v2: memory peak" st.out
+'
+
 test_expect_success 'cleanup: remove leaves no drop-in behind' '
 	remove_service lim-web &&
-	rm -rf /run/systemd/system.control/lim-web.service.d &&
 	test ! -e /etc/systemd/system/lim-web.service &&
 	test ! -e /etc/systemd/system/lim-web.service.d
 '
