@@ -636,14 +636,20 @@ int health_wait_ready(const struct health_spec *spec, struct probe_result *last,
 	start = now_usec();
 	deadline = usec_add(start, wait);
 
+	bool have_full = false;
 	for (;;) {
 		usec_t t0 = now_usec();
+		/* a probe the deadline cut short says only "timed out after 8ms": the reason the
+		 * caller shows is the last probe that had its whole timeout */
+		usec_t probe_timeout = spec->timeout ? spec->timeout : HEALTH_DEFAULT_TIMEOUT;
+		bool full = deadline > t0 && deadline - t0 >= probe_timeout;
 
 		r = health_probe_capped(spec, deadline, &res);
 		if (r < 0)
 			return r;
-		if (last)
+		if (last && (full || res.healthy || !have_full))
 			*last = res;
+		have_full |= full;
 		if (res.healthy) {
 			if (ret_elapsed)
 				*ret_elapsed = now_usec() - start;
