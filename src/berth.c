@@ -24,6 +24,7 @@ extern const struct berth_cmd berth_cmd_deploy;
 extern const struct berth_cmd berth_cmd_help;
 extern const struct berth_cmd berth_cmd_limit;
 extern const struct berth_cmd berth_cmd_logs;
+extern const struct berth_cmd berth_cmd_net;
 extern const struct berth_cmd berth_cmd_releases;
 extern const struct berth_cmd berth_cmd_remove;
 extern const struct berth_cmd berth_cmd_render;
@@ -42,6 +43,7 @@ static const struct berth_cmd *const commands[] = {
 	&berth_cmd_apply,
 	&berth_cmd_status,
 	&berth_cmd_logs,
+	&berth_cmd_net,
 	&berth_cmd_start,
 	&berth_cmd_stop,
 	&berth_cmd_restart,

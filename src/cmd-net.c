@@ -8,8 +8,12 @@
  *
  * Go passes net.core.somaxconn to listen(), so a listener whose maximum is below the current
  * somaxconn was opened before somaxconn was raised: it keeps the old backlog until the service is
- * restarted. Every socket query is one kernel-filtered sock_diag dump (sockdiag.c): no /proc/net/tcp
- * walk, no ss. Works unprivileged; only the delta needs to write /run/berth/netstat.last.
+ * restarted. Unless Go could not read somaxconn at all (a unit with ProcSubset=pid hides /proc/sys)
+ * and used its fallback of 128: as root, berth looks for the file through /proc/MAINPID/root to
+ * tell the two apart. A listener is the service's when its cgroup (INET_DIAG_CGROUP_ID) is the
+ * unit's ControlGroup; another process's socket on the port is shown as such and never flagged.
+ * Every socket query is one kernel-filtered sock_diag dump (sockdiag.c): no /proc/net/tcp walk, no
+ * ss. Works unprivileged; only the delta needs to write /run/berth/netstat.last.
  */
 #include <inttypes.h>
 #include <stdarg.h>

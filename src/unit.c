@@ -315,7 +315,8 @@ static void render_hardening(struct out *o, const struct manifest *m)
 	out_line(o, "ProtectClock=yes");
 	out_line(o, "ProtectHostname=yes");
 	out_line(o, "ProtectProc=invisible");
-	out_line(o, "ProcSubset=pid");
+	/* no ProcSubset=pid: it hides /proc/sys, and Go reads net.core.somaxconn there for its
+	 * listen backlog (without it, 128 whatever the host is tuned to) */
 	out_line(o, "RestrictNamespaces=yes");
 	out_line(o, "RestrictRealtime=yes");
 	out_line(o, "RestrictSUIDSGID=yes");

@@ -16,7 +16,7 @@ static const char *const allowed_keys[] = {
 	"LimitNOFILE", "CPUWeight", "IOWeight", "NoNewPrivileges", "ProtectSystem", "ProtectHome",
 	"PrivateTmp", "PrivateDevices", "PrivateMounts", "PrivateUsers", "PrivateNetwork",
 	"ProtectKernelTunables", "ProtectKernelModules", "ProtectKernelLogs", "ProtectControlGroups",
-	"ProtectClock", "ProtectHostname", "ProtectProc", "ProcSubset", "RestrictNamespaces",
+	"ProtectClock", "ProtectHostname", "ProtectProc", "RestrictNamespaces",
 	"RestrictRealtime", "RestrictSUIDSGID", "LockPersonality", "MemoryDenyWriteExecute", "RemoveIPC",
 	"KeyringMode", "DevicePolicy", "UMask", "SystemCallArchitectures", "SystemCallFilter",
 	"SystemCallErrorNumber", "RestrictAddressFamilies", "CapabilityBoundingSet",
