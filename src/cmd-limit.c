@@ -21,6 +21,7 @@
 #include "bus.h"
 #include "cgroup.h"
 #include "cli.h"
+#include "health.h"
 #include "deploy.h"
 #include "diff.h"
 #include "elf.h"
@@ -600,13 +601,6 @@ static void outcome_release(struct outcome *o)
 	free(o->restart_result);
 	unit_status_release(&o->after);
 	strv_free(o->mismatches);
-}
-
-static usec_t now_usec(void)
-{
-	struct timespec ts;
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (usec_t)ts.tv_sec * USEC_PER_SEC + (usec_t)ts.tv_nsec / 1000;
 }
 
 /* Reads the cgroup back until it matches what systemd says, for up to a second (systemd writes

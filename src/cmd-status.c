@@ -58,17 +58,8 @@ static void fill_health(struct service_view *v)
 	fill_go(v, m);
 	if (!streq_ptr(v->st.active_state, "active"))
 		return;
-	struct health_spec spec = {
-		.http_host = m->http_host,
-		.http_port = m->http_port,
-		.http_path = m->http_path,
-		.http_expect = m->http_expect,
-		.tcp_host = m->tcp_host,
-		.tcp_port = m->tcp_port,
-		.listen_port = m->listen_port,
-		.timeout = m->timeout == USEC_UNSET ? 2 * USEC_PER_SEC : m->timeout,
-	};
-	if (!spec.http_port && !spec.tcp_port && !spec.listen_port)
+	struct health_spec spec;
+	if (!deploy_health_spec(m, &spec))
 		return;
 	if (health_probe(&spec, &v->health) >= 0)
 		v->health_checked = true;

@@ -672,13 +672,85 @@ static int roll_back(sd_bus *bus, struct deploy_plan *p, struct report *rep, str
 	return 0;
 }
 
+bool deploy_health_spec(const struct manifest *m, struct health_spec *ret)
+{
+	*ret = (struct health_spec){
+		.http_host = m->http_host,
+		.http_port = m->http_port,
+		.http_path = m->http_path,
+		.http_expect = m->http_expect,
+		.tcp_host = m->tcp_host,
+		.tcp_port = m->tcp_port,
+		.listen_port = m->listen_port,
+		.timeout = m->timeout == USEC_UNSET ? 2 * USEC_PER_SEC : m->timeout,
+		.interval = m->interval == USEC_UNSET ? 5 * USEC_PER_SEC : m->interval,
+		.failure_threshold = m->failure_threshold == U64_UNSET ? 3 : (unsigned)m->failure_threshold,
+	};
+	return ret->http_port || ret->tcp_port || ret->listen_port;
+}
+
+/* [deploy] watch: after ready, the release must keep running (same main process, no restart) and
+ * stay healthy (fewer than failure_threshold failed probes in a row) for the whole window, or it
+ * is treated like a failed start. Returns NULL, or why it failed. */
+static char *watch_release(sd_bus *bus, const struct deploy_plan *p, struct report *rep)
+{
+	struct unit_status first = { 0 }, now = { 0 };
+	struct health_spec spec;
+	struct probe_result res;
+	char buf[600], span[FORMAT_DURATION_MAX];
+	unsigned failed = 0;
+	char *why = NULL;
+
+	if (p->m->watch == USEC_UNSET || p->m->watch == 0)
+		return NULL;
+	if (bus_get_unit_status(bus, p->unit_name, &first, NULL) < 0)
+		return strdup("cannot ask systemd about the service during the watch");
+	bool probe = deploy_health_spec(p->m, &spec);
+	/* probe at least a few times within a short window */
+	usec_t every = spec.interval < p->m->watch / 3 ? spec.interval : p->m->watch / 3;
+	if (every < 100 * USEC_PER_MSEC)
+		every = 100 * USEC_PER_MSEC;
+	usec_t deadline = now_usec() + p->m->watch, next_probe = now_usec() + every;
+
+	while (!why && now_usec() < deadline) {
+		usec_t t = now_usec(), until = next_probe < deadline ? next_probe : deadline;
+		if (until > t)
+			(void)usleep((useconds_t)(until - t < 250 * USEC_PER_MSEC ? until - t : 250 * USEC_PER_MSEC));
+		if (bus_get_unit_status(bus, p->unit_name, &now, NULL) >= 0) {
+			if (!streq_ptr(now.active_state, "active") || now.main_pid != first.main_pid ||
+			    now.n_restarts != first.n_restarts) {
+				snprintf(buf, sizeof(buf), "the service %s during the %s watch (%s/%s, result %s)",
+					 now.n_restarts != first.n_restarts || now.main_pid != first.main_pid ? "restarted" : "stopped",
+					 format_duration(span, sizeof(span), p->m->watch), strempty(now.active_state),
+					 strempty(now.sub_state), strempty(now.result));
+				why = strdup(buf);
+			}
+			unit_status_release(&now);
+		}
+		if (!why && probe && now_usec() >= next_probe) {
+			next_probe = now_usec() + every;
+			if (health_probe(&spec, &res) >= 0 && !res.healthy && ++failed >= spec.failure_threshold) {
+				snprintf(buf, sizeof(buf), "unhealthy %u times in a row during the %s watch: %s", failed,
+					 format_duration(span, sizeof(span), p->m->watch), res.reason);
+				why = strdup(buf);
+			} else if (res.healthy)
+				failed = 0;
+		}
+	}
+	unit_status_release(&first);
+	if (!why)
+		report_step(rep, "watch", false, "running and healthy for %s", format_duration(span, sizeof(span), p->m->watch));
+	return why;
+}
+
 void deploy_finish(sd_bus *bus, struct deploy_plan *p, const char *job_result, usec_t elapsed,
 		   usec_t job_started_realtime, struct report *rep, struct deploy_outcome *out)
 {
+	char *watch_failure = NULL;
 	int r;
 
 	out->ready_msec = -1;
-	if (job_result && streq(job_result, "done")) {
+	if (job_result && streq(job_result, "done") && !(watch_failure = watch_release(bus, p, rep))) {
 		record_success(p, elapsed, rep, out);
 		unsigned keep = p->m->keep_releases == U64_UNSET ? 5 : (unsigned)p->m->keep_releases;
 		r = release_prune(&p->store, keep);
@@ -688,8 +760,8 @@ void deploy_finish(sd_bus *bus, struct deploy_plan *p, const char *job_result, u
 		return;
 	}
 
-	out->failure = failure_reason(bus, p, job_result);
-	report_fail(rep, "ready", "%s", out->failure);
+	out->failure = watch_failure ? watch_failure : failure_reason(bus, p, job_result);
+	report_fail(rep, watch_failure ? "watch" : "ready", "%s", out->failure);
 	(void)release_set_meta(&p->store, p->version, "status", "failed");
 	(void)journal_tail(p->unit_name, 10, job_started_realtime, &out->journal);
 

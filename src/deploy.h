@@ -71,6 +71,10 @@ void deploy_finish(sd_bus *bus, struct deploy_plan *p, const char *job_result, u
 void deploy_plan_release(struct deploy_plan *p);
 void deploy_outcome_release(struct deploy_outcome *o);
 
+/* The manifest's [health] as a probe spec (defaults filled in); false if it has no check. */
+#include "health.h"
+bool deploy_health_spec(const struct manifest *m, struct health_spec *ret);
+
 /* The job timeout that fits a manifest: ready_timeout + stop timeout + margins. */
 usec_t deploy_job_timeout(const struct manifest *m);
 /* Realtime clock in µs (journal timestamps). */

@@ -636,20 +636,20 @@ int health_wait_ready(const struct health_spec *spec, struct probe_result *last,
 	start = now_usec();
 	deadline = usec_add(start, wait);
 
-	bool have_full = false;
+	bool have_any = false;
 	for (;;) {
 		usec_t t0 = now_usec();
-		/* a probe the deadline cut short says only "timed out after 8ms": the reason the
-		 * caller shows is the last probe that had its whole timeout */
+		/* a probe the deadline cut short may say only "timed out after 8ms": once there is an
+		 * earlier result, the reason the caller shows is not taken from such a probe */
 		usec_t probe_timeout = spec->timeout ? spec->timeout : HEALTH_DEFAULT_TIMEOUT;
-		bool full = deadline > t0 && deadline - t0 >= probe_timeout;
+		bool cut = deadline <= t0 || deadline - t0 < probe_timeout;
 
 		r = health_probe_capped(spec, deadline, &res);
 		if (r < 0)
 			return r;
-		if (last && (full || res.healthy || !have_full))
+		if (last && (res.healthy || !cut || !have_any))
 			*last = res;
-		have_full |= full;
+		have_any = true;
 		if (res.healthy) {
 			if (ret_elapsed)
 				*ret_elapsed = now_usec() - start;

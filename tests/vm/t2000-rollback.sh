@@ -57,6 +57,16 @@ test_expect_success 'rollback --to a release that is unhealthy puts the previous
 	curl -fsS http://127.0.0.1:8141/ | grep -q "hello from v1"
 '
 
+test_expect_success 'a release that turns unhealthy within [deploy] watch is rolled back too' '
+	new_binary v5bin 5 &&
+	manifest v5.ini rb 8141 "environment.HELLO_VERSION = v5" "environment.HELLO_FAIL_HEALTH_AFTER = 1s" \
+		"deploy.watch = 5s" "health.interval = 500ms" "health.failure_threshold = 2" "health.timeout = 400ms" &&
+	test_must_fail_with 6 "$BERTH" deploy --json --version v5 --binary v5bin v5.ini >v5.json 2>err &&
+	json_get v5.json ".failure | test(\"unhealthy 2 times in a row during the 5s watch\")" &&
+	json_get v5.json ".rolled_back_to == \"v1\"" &&
+	curl -fsS http://127.0.0.1:8141/ | grep -q "hello from v1"
+'
+
 test_expect_success 'a failing first release is left stopped, saying so' '
 	manifest first.ini firstbad 8142 "environment.HELLO_CRASH_ON_START = 1" &&
 	test_must_fail_with 1 "$BERTH" deploy first.ini >out 2>err &&
