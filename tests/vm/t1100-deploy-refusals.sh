@@ -48,6 +48,15 @@ test_expect_success 'its own port is not "in use" when the service itself holds 
 	host_snapshot guard.service >before
 '
 
+test_expect_success 'nofile above fs.nr_open is refused, naming the value to raise (exit 3)' '
+	manifest nofile.ini guard 8111 "resources.nofile = 2000000" &&
+	test "$(cat /proc/sys/fs/nr_open)" -lt 2000000 &&
+	test_must_fail_with 3 "$BERTH" deploy nofile.ini 2>err &&
+	grep -q "fs.nr_open ($(cat /proc/sys/fs/nr_open))" err &&
+	host_snapshot guard.service >after &&
+	test_cmp before after
+'
+
 test_expect_success 'an invalid manifest is refused with file, line and key (exit 3)' '
 	printf "[service]\nname = guard\nbinary = %s\n[resources]\nmemory = 512Q\n" "$HELLO" >bad.ini &&
 	test_must_fail_with 3 "$BERTH" deploy bad.ini 2>err &&

@@ -88,6 +88,26 @@ test_expect_success 'gomemlimit = auto gives Go 90% of memory; a live-memory lea
 	echo $(($(uptime_ms) - t0)) >oom-auto.ms &&
 	wait_for 5 oom_logged lim-auto
 '
+# Garbage is where GOMEMLIMIT matters: a live heap of 36 MiB churning 64 MiB/s of garbage grows
+# towards 72 MiB under GOGC=100 alone (over MemoryMax = 64M: OOM-killed), while GOMEMLIMIT = 90%
+# of MemoryMax makes the collector work harder and keeps it alive.
+test_expect_success 'live heap + garbage: OOM-killed with gomemlimit = off, alive with auto' '
+	test_when_finished "remove_service lim-goff; remove_service lim-gauto" &&
+	manifest goff.ini lim-goff 8305 "resources.memory = 64M" "go.gomemlimit = off" \
+		"environment.HELLO_LIVE_MB = 36" "environment.HELLO_CHURN_MB_PER_SEC = 64" "service.restart_delay = 2s" &&
+	manifest gauto.ini lim-gauto 8306 "resources.memory = 64M" "go.gomemlimit = auto" \
+		"environment.HELLO_LIVE_MB = 36" "environment.HELLO_CHURN_MB_PER_SEC = 64" "service.restart_delay = 2s" &&
+	"$BERTH" deploy goff.ini &&
+	"$BERTH" deploy gauto.ini &&
+	sleep 15 &&
+	systemctl show -p Result -p NRestarts lim-goff lim-gauto &&
+	test "$(systemctl show -p NRestarts --value lim-goff)" -ge 1 &&
+	journalctl -u lim-goff.service --no-pager | grep -q "oom-kill" &&
+	test "$(systemctl show -p NRestarts --value lim-gauto)" = 0 &&
+	test "$(systemctl show -p ActiveState --value lim-gauto)" = active &&
+	curl -fsS --max-time 5 http://127.0.0.1:8306/healthz
+'
+
 echo "# time from healthy to the first OOM kill at 64M, leaking 8 MiB/s:" \
 	"gomemlimit=off $(cat oom-off.ms 2>/dev/null || echo ?) ms," \
 	"gomemlimit=auto $(cat oom-auto.ms 2>/dev/null || echo ?) ms"
