@@ -7,6 +7,7 @@
 #include "berth.h"
 #include "cli.h"
 #include "bus.h"
+#include "lock.h"
 #include "log.h"
 
 struct recorded_error {
@@ -147,5 +148,25 @@ int cli_open_bus(sd_bus **ret)
 		cli_error(NULL, 0, NULL, NULL, "cannot connect to systemd on the system bus: %m");
 		return BERTH_EXIT_TEMPFAIL;
 	}
+	return BERTH_EXIT_OK;
+}
+
+int cli_take_lock(uint64_t timeout_usec, int *ret_fd)
+{
+	pid_t holder = 0;
+	int fd = lock_acquire(BERTH_LOCK_PATH, timeout_usec, &holder);
+
+	if (fd == -ETIMEDOUT) {
+		cli_error(NULL, 0, NULL, NULL,
+			  "another berth (PID %d) is changing this host and still holds %s after %.0fs: try again",
+			  (int)holder, BERTH_LOCK_PATH, (double)timeout_usec / USEC_PER_SEC);
+		return BERTH_EXIT_TEMPFAIL;
+	}
+	if (fd < 0) {
+		errno = -fd;
+		cli_error(NULL, 0, NULL, NULL, "cannot take the lock %s: %m", BERTH_LOCK_PATH);
+		return BERTH_EXIT_FAILURE;
+	}
+	*ret_fd = fd;
 	return BERTH_EXIT_OK;
 }

@@ -28,5 +28,10 @@ int cli_load_manifest(const char *path, struct manifest **ret);
 #include <systemd/sd-bus.h>
 int cli_open_bus(sd_bus **ret);
 
+/* Takes the host-wide lock (lock.h), waiting up to timeout; on failure says why (another berth
+ * holds it: BERTH_EXIT_TEMPFAIL; anything else: BERTH_EXIT_FAILURE). *ret_fd is the fd to keep
+ * open while changing the host. */
+int cli_take_lock(uint64_t timeout_usec, int *ret_fd);
+
 /* Online CPUs of this host (sysconf), at least 1. */
 unsigned cli_host_cpus(void);

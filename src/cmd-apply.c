@@ -96,7 +96,6 @@ static int exec_apply(int argc, char **argv)
 	struct bus_jobs jobs = { 0 };
 	uint64_t started = 0;
 	bool any_unit_changed = false, any_failed = false;
-	pid_t holder;
 	int r, ex;
 
 	r = list_manifests(dir, &files);
@@ -109,11 +108,9 @@ static int exec_apply(int argc, char **argv)
 	if (ex != BERTH_EXIT_OK)
 		return cli_fail("apply", ex);
 	if (!arg_check) {
-		lock_fd = lock_acquire(BERTH_LOCK_PATH, 120 * USEC_PER_SEC, &holder);
-		if (lock_fd < 0) {
-			cli_error(NULL, 0, NULL, NULL, "another berth (PID %d) holds %s: try again", (int)holder, BERTH_LOCK_PATH);
-			return cli_fail("apply", BERTH_EXIT_TEMPFAIL);
-		}
+		ex = cli_take_lock(120 * USEC_PER_SEC, &lock_fd);
+		if (ex != BERTH_EXIT_OK)
+			return cli_fail("apply", ex);
 	}
 
 	size_t n = strv_length(files);

@@ -79,18 +79,10 @@ static int exec_deploy(int argc, char **argv)
 	if (!arg_json)
 		printf("%s%s: %s\n", arg_check ? "(check) " : "", m->name, arg_check ? "what would change" : "deploying");
 	if (!arg_check) {
-		pid_t holder = 0;
-		lock_fd = lock_acquire(BERTH_LOCK_PATH, arg_lock_timeout, &holder);
-		if (lock_fd == -ETIMEDOUT) {
-			cli_error(NULL, 0, NULL, NULL,
-				  "another berth (PID %d) is changing this host and still holds %s after %.0fs: try again",
-				  (int)holder, BERTH_LOCK_PATH, (double)arg_lock_timeout / USEC_PER_SEC);
-			return cli_fail("deploy", BERTH_EXIT_TEMPFAIL);
-		}
-		if (lock_fd < 0) {
-			errno = -lock_fd;
-			cli_error(NULL, 0, NULL, NULL, "cannot take the lock %s: %m", BERTH_LOCK_PATH);
-			return cli_fail("deploy", BERTH_EXIT_FAILURE);
+		ex = cli_take_lock(arg_lock_timeout, &lock_fd);
+		if (ex != BERTH_EXIT_OK) {
+			report_release(&rep);
+			return cli_fail("deploy", ex);
 		}
 		report_step(&rep, "lock", false, "%s", BERTH_LOCK_PATH);
 	}

@@ -921,26 +921,6 @@ static void print_human(const struct plan *p, const struct outcome *o)
 
 /* ---- the command ----------------------------------------------------------------------------- */
 
-/* Returns BERTH_EXIT_OK and the fd to keep open, or the exit code of the failure. */
-static int take_lock(int *ret_fd)
-{
-	pid_t holder = 0;
-	int fd = lock_acquire(BERTH_LOCK_PATH, arg_lock_timeout, &holder);
-
-	if (fd == -ETIMEDOUT) {
-		cli_error(NULL, 0, NULL, NULL, "another berth (PID %d) is changing this host and still holds %s after %.0fs: try again",
-			  (int)holder, BERTH_LOCK_PATH, (double)arg_lock_timeout / USEC_PER_SEC);
-		return BERTH_EXIT_TEMPFAIL;
-	}
-	if (fd < 0) {
-		errno = -fd;
-		cli_error(NULL, 0, NULL, NULL, "cannot take the lock %s: %m", BERTH_LOCK_PATH);
-		return BERTH_EXIT_FAILURE;
-	}
-	*ret_fd = fd;
-	return BERTH_EXIT_OK;
-}
-
 static int exec_limit(int argc, char **argv)
 {
 	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
@@ -977,7 +957,7 @@ static int exec_limit(int argc, char **argv)
 	if (ex != BERTH_EXIT_OK)
 		goto fail;
 	if (mutating && !arg_check) {
-		ex = take_lock(&lock_fd);
+		ex = cli_take_lock(arg_lock_timeout, &lock_fd);
 		if (ex != BERTH_EXIT_OK)
 			goto fail;
 	}

@@ -36,7 +36,6 @@ static int exec_remove(int argc, char **argv)
 	char runtime_dropins[512];
 	bool changed = false;
 	size_t len;
-	pid_t holder;
 	int r, ex = BERTH_EXIT_OK;
 
 	if (!unit || asprintf(&unit_path, "%s/%s", BERTH_UNIT_DIR, unit) < 0 ||
@@ -54,11 +53,9 @@ static int exec_remove(int argc, char **argv)
 	ex = cli_open_bus(&bus);
 	if (ex != BERTH_EXIT_OK)
 		return cli_fail("remove", ex);
-	lock_fd = lock_acquire(BERTH_LOCK_PATH, 60 * USEC_PER_SEC, &holder);
-	if (lock_fd < 0) {
-		cli_error(NULL, 0, NULL, NULL, "another berth (PID %d) holds %s: try again", (int)holder, BERTH_LOCK_PATH);
-		return cli_fail("remove", BERTH_EXIT_TEMPFAIL);
-	}
+	ex = cli_take_lock(60 * USEC_PER_SEC, &lock_fd);
+	if (ex != BERTH_EXIT_OK)
+		return cli_fail("remove", ex);
 
 	report_init(&rep, name, arg_json);
 	if (!arg_json)

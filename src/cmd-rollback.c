@@ -69,7 +69,6 @@ static int exec_rollback(int argc, char **argv)
 	struct deploy_outcome out = { .ready_msec = -1 };
 	struct report rep;
 	size_t len;
-	pid_t holder;
 	int r, ex;
 
 	if (!service_exists(name)) {
@@ -79,11 +78,9 @@ static int exec_rollback(int argc, char **argv)
 	ex = cli_open_bus(&bus);
 	if (ex != BERTH_EXIT_OK)
 		return cli_fail("rollback", ex);
-	lock_fd = lock_acquire(BERTH_LOCK_PATH, 60 * USEC_PER_SEC, &holder);
-	if (lock_fd < 0) {
-		cli_error(NULL, 0, NULL, NULL, "another berth (PID %d) holds %s: try again", (int)holder, BERTH_LOCK_PATH);
-		return cli_fail("rollback", BERTH_EXIT_TEMPFAIL);
-	}
+	ex = cli_take_lock(60 * USEC_PER_SEC, &lock_fd);
+	if (ex != BERTH_EXIT_OK)
+		return cli_fail("rollback", ex);
 
 	p.store.root = (char *)BERTH_STATE_ROOT;
 	p.store.name = (char *)name;

@@ -327,19 +327,9 @@ static int exec_tune(int argc, char **argv)
 	}
 
 	if (!arg_check) {
-		pid_t holder = 0;
-		lock_fd = lock_acquire(BERTH_LOCK_PATH, arg_lock_timeout, &holder);
-		if (lock_fd == -ETIMEDOUT) {
-			cli_error(NULL, 0, NULL, NULL,
-				  "another berth (PID %d) is changing this host and still holds %s after %.0fs: try again",
-				  (int)holder, BERTH_LOCK_PATH, (double)arg_lock_timeout / USEC_PER_SEC);
-			return cli_fail("tune", BERTH_EXIT_TEMPFAIL);
-		}
-		if (lock_fd < 0) {
-			errno = -lock_fd;
-			cli_error(NULL, 0, NULL, NULL, "cannot take the lock %s: %m", BERTH_LOCK_PATH);
-			return cli_fail("tune", BERTH_EXIT_FAILURE);
-		}
+		int lr = cli_take_lock(arg_lock_timeout, &lock_fd);
+		if (lr != BERTH_EXIT_OK)
+			return cli_fail("tune", lr);
 		report_step(&rep, "lock", false, "%s", BERTH_LOCK_PATH);
 	}
 

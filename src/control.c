@@ -29,7 +29,6 @@ int control_service(const char *command, const char *name, const char *method)
 	uint64_t started = realtime_usec();
 	const char *failure = NULL;
 	char reason[600] = "";
-	pid_t holder;
 	int r, ex;
 
 	if (!service_exists(name)) {
@@ -41,11 +40,9 @@ int control_service(const char *command, const char *name, const char *method)
 	ex = cli_open_bus(&bus);
 	if (ex != BERTH_EXIT_OK)
 		return cli_fail(command, ex);
-	lock_fd = lock_acquire(BERTH_LOCK_PATH, 60 * USEC_PER_SEC, &holder);
-	if (lock_fd < 0) {
-		cli_error(NULL, 0, NULL, NULL, "another berth (PID %d) holds %s: try again", (int)holder, BERTH_LOCK_PATH);
-		return cli_fail(command, BERTH_EXIT_TEMPFAIL);
-	}
+	ex = cli_take_lock(60 * USEC_PER_SEC, &lock_fd);
+	if (ex != BERTH_EXIT_OK)
+		return cli_fail(command, ex);
 
 	(void)bus_get_unit_status(bus, unit, &before, NULL);
 	if (!streq(method, "StopUnit")) {
