@@ -175,7 +175,7 @@ static void print_human(struct service_view *v, size_t n)
 				format_size_human(peak, sizeof(peak), c->memory_peak);
 			if (known(c->tasks_current))
 				snprintf(tasks, sizeof(tasks), "%" PRIu64 "/%s", c->tasks_current,
-					 known(c->tasks_max) ? format_size_human(b, sizeof(b), c->tasks_max) : "max");
+					 known(c->tasks_max) ? (snprintf(b, sizeof(b), "%" PRIu64, c->tasks_max), b) : "max");
 			if (known(c->nr_periods) && c->nr_periods > 0)
 				snprintf(thr, sizeof(thr), "%.0f%% of periods (%.2fs)",
 					 100.0 * (double)c->nr_throttled / (double)c->nr_periods,
