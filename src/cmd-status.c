@@ -14,6 +14,7 @@
 #include "log.h"
 #include "release.h"
 #include "runstate.h"
+#include "fs.h"
 #include "services.h"
 #include "strv.h"
 #include "term.h"
@@ -35,7 +36,47 @@ struct service_view {
 	char **mismatches;        /* kernel vs what systemd was asked */
 	bool have_go;
 	struct go_decision go;    /* what the unit tells the Go runtime, and why */
+	bool have_delta;          /* CPU over the interval since the previous `berth status` */
+	uint64_t delta_usec, delta_usage_usec, delta_periods, delta_throttled, delta_throttled_usec;
 };
+
+static bool known(uint64_t v)
+{
+	return v != UINT64_MAX;
+}
+
+/* The CPU counters of the last `berth status`, per service, in /run/berth/cpu/NAME: the share of
+ * periods throttled "over the last interval" is the difference with them. */
+static void cpu_interval(struct service_view *v)
+{
+	char path[512], line[256];
+	_cleanup_free_ char *old = NULL;
+	uint64_t t0, u0, p0, n0, th0, now = realtime_usec();
+	const struct cgroup_usage *c = &v->cg;
+	size_t len;
+
+	if (!known(c->cpu_usage_usec) || !known(c->nr_periods) || !known(c->nr_throttled) || !known(c->throttled_usec))
+		return;
+	snprintf(path, sizeof(path), "%s/cpu/%s", BERTH_RUN_DIR, v->name);
+	if (fs_read_file(path, 4096, &old, &len) >= 0 &&
+	    sscanf(old, "%" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64, &t0, &u0, &p0, &n0, &th0) == 5 &&
+	    now > t0 && c->cpu_usage_usec >= u0 && c->nr_periods >= p0 && c->nr_throttled >= n0 &&
+	    c->throttled_usec >= th0) {
+		v->have_delta = true;
+		v->delta_usec = now - t0;
+		v->delta_usage_usec = c->cpu_usage_usec - u0;
+		v->delta_periods = c->nr_periods - p0;
+		v->delta_throttled = c->nr_throttled - n0;
+		v->delta_throttled_usec = c->throttled_usec - th0;
+	}
+	/* only root can keep the sample; the others get the cumulative numbers */
+	snprintf(line, sizeof(line), "%" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", now,
+		 c->cpu_usage_usec, c->nr_periods, c->nr_throttled, c->throttled_usec);
+	char dir[300];
+	snprintf(dir, sizeof(dir), "%s/cpu", BERTH_RUN_DIR);
+	if (fs_mkdir_p_nofollow(dir, 0755) >= 0)
+		(void)fs_write_atomic(path, line, strlen(line), 0644);
+}
 
 static void fill_go(struct service_view *v, const struct manifest *m)
 {
@@ -96,6 +137,7 @@ static int gather(sd_bus *bus, const char *name, struct service_view *v)
 		v->have_cgroup = true;
 		if (cgroup_compare(&v->cg, &v->st, &v->mismatches) < 0)
 			v->mismatches = NULL;
+		cpu_interval(v);
 	}
 	/* A crash loop: the start limit refused the next automatic restart. systemd then keeps the
 	 * crash's own Result (exit-code, signal...); start-limit-hit shows only when a manual start
@@ -126,11 +168,6 @@ static const char *fmt_span(char *buf, size_t len, uint64_t usec)
 	else
 		snprintf(buf, len, "%" PRIu64 "d%02" PRIu64 "h", s / 86400, s % 86400 / 3600);
 	return buf;
-}
-
-static bool known(uint64_t v)
-{
-	return v != UINT64_MAX;
 }
 
 static void print_human(struct service_view *v, size_t n)
@@ -176,8 +213,13 @@ static void print_human(struct service_view *v, size_t n)
 			if (known(c->tasks_current))
 				snprintf(tasks, sizeof(tasks), "%" PRIu64 "/%s", c->tasks_current,
 					 known(c->tasks_max) ? (snprintf(b, sizeof(b), "%" PRIu64, c->tasks_max), b) : "max");
-			if (known(c->nr_periods) && c->nr_periods > 0)
-				snprintf(thr, sizeof(thr), "%.0f%% of periods (%.2fs)",
+			if (v[i].have_delta && v[i].delta_periods > 0)
+				snprintf(thr, sizeof(thr), "%.0f%% of periods over the last %.1fs (%.2f CPUs used)",
+					 100.0 * (double)v[i].delta_throttled / (double)v[i].delta_periods,
+					 (double)v[i].delta_usec / 1e6,
+					 (double)v[i].delta_usage_usec / (double)v[i].delta_usec);
+			else if (known(c->nr_periods) && c->nr_periods > 0)
+				snprintf(thr, sizeof(thr), "%.0f%% of periods since start (%.2fs)",
 					 100.0 * (double)c->nr_throttled / (double)c->nr_periods,
 					 (double)c->throttled_usec / 1e6);
 			printf("  └ cgroup v%d: memory peak %s, OOM kills %s, tasks %s, CPU throttled %s\n", (int)c->version,
@@ -291,6 +333,20 @@ static void print_json(struct service_view *v, size_t n)
 			g->gomemlimit ? json_uint(&j, g->gomemlimit) : json_null(&j);
 			json_key_string(&j, "gomemlimit_source", go_source_to_string(g->gomemlimit_source));
 			json_key_string(&j, "gomemlimit_reason", g->why_gomemlimit);
+			json_object_end(&j);
+		} else
+			json_null(&j);
+		json_key(&j, "cpu_interval");
+		if (v[i].have_delta) {
+			json_object_begin(&j);
+			json_key_uint(&j, "interval_usec", v[i].delta_usec);
+			json_key_uint(&j, "usage_usec", v[i].delta_usage_usec);
+			json_key_uint(&j, "nr_periods", v[i].delta_periods);
+			json_key_uint(&j, "nr_throttled", v[i].delta_throttled);
+			json_key_uint(&j, "throttled_usec", v[i].delta_throttled_usec);
+			json_key(&j, "throttled_share");
+			v[i].delta_periods ? json_double(&j, (double)v[i].delta_throttled / (double)v[i].delta_periods) :
+					     json_null(&j);
 			json_object_end(&j);
 		} else
 			json_null(&j);

@@ -128,6 +128,14 @@ test_expect_success 'cpu = 50% holds two spinning goroutines to half a CPU, thro
 	test "$milli_cpus" -le 550 &&
 	test "$milli_cpus" -ge 200 &&
 	test $((th1 - th0)) -gt 0 &&
+	"$BERTH" status --json lim-cpu >s1.json &&
+	sleep 2 &&
+	"$BERTH" status --json lim-cpu >s2.json &&
+	json_get s2.json ".services[0].cpu_interval.interval_usec >= 1500000" &&
+	json_get s2.json ".services[0].cpu_interval.throttled_share > 0" &&
+	json_get s2.json "(.services[0].cpu_interval.usage_usec / .services[0].cpu_interval.interval_usec) <= 0.55" &&
+	"$BERTH" status lim-cpu >s2.out &&
+	grep -q "CPU throttled [0-9]*% of periods over the last" s2.out &&
 	info 8303 >info-cpu.json &&
 	json_get info-cpu.json ".gomaxprocs == 1"
 '
