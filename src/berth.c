@@ -293,7 +293,7 @@ static int run_command(const struct berth_cmd *cmd, int argc, char **argv)
 		return BERTH_EXIT_PERMISSION;
 	}
 
-	r = cmd->exec(n_pos, positional);
+	r = cmd->run(n_pos, positional);
 	free(positional);
 	return r;
 }

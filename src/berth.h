@@ -48,7 +48,7 @@ struct berth_cmd {
 	/* Called for each of the command's own options, in order; returns 0 or a BERTH_EXIT_* code. */
 	int (*set_option)(const char *name, const char *arg);
 	/* Returns a BERTH_EXIT_* code. */
-	int (*exec)(int argc, char **argv);
+	int (*run)(int argc, char **argv);
 };
 
 /* Global options, valid for every command. */

@@ -173,5 +173,5 @@ const struct berth_cmd berth_cmd_check = {
 	.min_args = 1,
 	.max_args = 1,
 	.set_option = set_option,
-	.exec = exec_check,
+	.run = exec_check,
 };

@@ -200,5 +200,5 @@ const struct berth_cmd berth_cmd_deploy = {
 	.max_args = 1,
 	.flags = BERTH_CMD_NEED_ROOT | BERTH_CMD_TAKES_LOCK | BERTH_CMD_MUTATES,
 	.set_option = set_option,
-	.exec = exec_deploy,
+	.run = exec_deploy,
 };

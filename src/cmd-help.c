@@ -26,5 +26,5 @@ const struct berth_cmd berth_cmd_help = {
 	.summary = "show the usage of a command",
 	.min_args = 0,
 	.max_args = 1,
-	.exec = exec_help,
+	.run = exec_help,
 };

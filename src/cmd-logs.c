@@ -123,5 +123,5 @@ const struct berth_cmd berth_cmd_logs = {
 	.min_args = 1,
 	.max_args = 1,
 	.set_option = set_option,
-	.exec = exec_logs,
+	.run = exec_logs,
 };

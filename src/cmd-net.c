@@ -635,5 +635,5 @@ const struct berth_cmd berth_cmd_net = {
 		"deployed. Runs as any user; changes nothing but that file.",
 	.min_args = 0,
 	.max_args = -1,
-	.exec = exec_net,
+	.run = exec_net,
 };

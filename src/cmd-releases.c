@@ -88,5 +88,5 @@ const struct berth_cmd berth_cmd_releases = {
 	.summary = "list a service's installed releases",
 	.min_args = 1,
 	.max_args = 1,
-	.exec = exec_releases,
+	.run = exec_releases,
 };

@@ -139,5 +139,5 @@ const struct berth_cmd berth_cmd_remove = {
 	.max_args = 1,
 	.flags = BERTH_CMD_NEED_ROOT | BERTH_CMD_TAKES_LOCK,
 	.set_option = set_option,
-	.exec = exec_remove,
+	.run = exec_remove,
 };

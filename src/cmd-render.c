@@ -116,5 +116,5 @@ const struct berth_cmd berth_cmd_render = {
 	.min_args = 1,
 	.max_args = 1,
 	.set_option = set_option,
-	.exec = exec_render,
+	.run = exec_render,
 };

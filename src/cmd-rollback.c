@@ -188,5 +188,5 @@ const struct berth_cmd berth_cmd_rollback = {
 	.max_args = 1,
 	.flags = BERTH_CMD_NEED_ROOT | BERTH_CMD_TAKES_LOCK,
 	.set_option = set_option,
-	.exec = exec_rollback,
+	.run = exec_rollback,
 };

@@ -14,5 +14,5 @@ const struct berth_cmd berth_cmd_start = {
 	.min_args = 1,
 	.max_args = 1,
 	.flags = BERTH_CMD_NEED_ROOT | BERTH_CMD_TAKES_LOCK,
-	.exec = exec_start,
+	.run = exec_start,
 };

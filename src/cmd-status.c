@@ -414,5 +414,5 @@ const struct berth_cmd berth_cmd_status = {
 	.summary = "show state, release, readiness, health and usage of services",
 	.min_args = 0,
 	.max_args = -1,
-	.exec = exec_status,
+	.run = exec_status,
 };

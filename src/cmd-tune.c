@@ -560,5 +560,5 @@ const struct berth_cmd berth_cmd_tune = {
 	.max_args = 1,
 	.flags = BERTH_CMD_TAKES_LOCK | BERTH_CMD_MUTATES,
 	.set_option = set_option,
-	.exec = exec_tune,
+	.run = exec_tune,
 };

@@ -146,5 +146,5 @@ const struct berth_cmd berth_cmd_wait_ready = {
 	.max_args = 1,
 	.flags = BERTH_CMD_HIDDEN,
 	.set_option = set_option,
-	.exec = exec_wait_ready,
+	.run = exec_wait_ready,
 };
