@@ -2,7 +2,7 @@
  *
  * Each src/cmd-<verb>.c defines one `const struct berth_cmd berth_cmd_<verb>` and keeps the rest
  * static. berth.c parses the global options and the command's own (from its option table),
- * checks argument counts and root, then calls exec with the positional arguments only.
+ * checks argument counts and root, then calls run with the positional arguments only.
  */
 #pragma once
 
