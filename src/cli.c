@@ -9,6 +9,7 @@
 #include "bus.h"
 #include "lock.h"
 #include "log.h"
+#include "services.h"
 
 struct recorded_error {
 	char *file, *section, *key, *message;
@@ -169,4 +170,12 @@ int cli_take_lock(uint64_t timeout_usec, int *ret_fd)
 	}
 	*ret_fd = fd;
 	return BERTH_EXIT_OK;
+}
+
+int cli_require_service(const char *name)
+{
+	if (service_exists(name))
+		return BERTH_EXIT_OK;
+	cli_error(NULL, 0, NULL, NULL, "no service \"%s\" is deployed by berth (see berth status)", name);
+	return BERTH_EXIT_NOT_FOUND;
 }

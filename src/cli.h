@@ -33,5 +33,9 @@ int cli_open_bus(sd_bus **ret);
  * open while changing the host. */
 int cli_take_lock(uint64_t timeout_usec, int *ret_fd);
 
+/* BERTH_EXIT_OK if berth manages a service called name, else says so and returns
+ * BERTH_EXIT_NOT_FOUND. */
+int cli_require_service(const char *name);
+
 /* Online CPUs of this host (sysconf), at least 1. */
 unsigned cli_host_cpus(void);

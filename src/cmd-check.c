@@ -1,12 +1,11 @@
 /* cmd-check.c - berth check MANIFEST [--binary PATH]: validate a manifest and inspect its binary */
-#include <pwd.h>
-#include <grp.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "berth.h"
 #include "binary.h"
 #include "cli.h"
+#include "deploy.h"
 #include "log.h"
 #include "strv.h"
 #include "term.h"
@@ -102,22 +101,6 @@ static void print_json(const struct manifest *m, const char *bin, const struct b
 	json_finish(&j);
 }
 
-/* Host facts the manifest names: a user or group that does not exist would fail at start. */
-static int check_identity(const struct manifest *m)
-{
-	int r = BERTH_EXIT_OK;
-	if (m->user && !streq(m->user, "dynamic") && !getpwnam(m->user)) {
-		cli_error(m->path, 0, "service", "user",
-			  "user \"%s\" does not exist on this host (create it, or use user = dynamic)", m->user);
-		r = BERTH_EXIT_INVALID;
-	}
-	if (m->group && !getgrnam(m->group)) {
-		cli_error(m->path, 0, "service", "group", "group \"%s\" does not exist on this host", m->group);
-		r = BERTH_EXIT_INVALID;
-	}
-	return r;
-}
-
 static int exec_check(int argc, char **argv)
 {
 	_cleanup_(manifest_freep) struct manifest *m = NULL;
@@ -127,7 +110,7 @@ static int exec_check(int argc, char **argv)
 	r = cli_load_manifest(argv[0], &m);
 	if (r != BERTH_EXIT_OK)
 		return cli_fail("check", r);
-	r = check_identity(m);
+	r = deploy_check_identity(m);
 	if (r != BERTH_EXIT_OK)
 		return cli_fail("check", r);
 

@@ -937,10 +937,8 @@ static int exec_limit(int argc, char **argv)
 	ex = parse_request(&p.req);
 	if (ex != BERTH_EXIT_OK)
 		return cli_fail("limit", ex);
-	if (!service_exists(p.name)) {
-		cli_error(NULL, 0, NULL, NULL, "no service \"%s\" is deployed by berth (see berth status)", p.name);
+	if (cli_require_service(p.name) != BERTH_EXIT_OK)
 		return cli_fail("limit", BERTH_EXIT_NOT_FOUND);
-	}
 	bool mutating = !cgroup_limits_is_empty(&p.req) || arg_restart;
 
 	p.unit = unit_name_for(p.name);

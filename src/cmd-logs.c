@@ -73,10 +73,8 @@ static int exec_logs(int argc, char **argv)
 	struct journal_query q = { .unit = unit, .lines = arg_lines, .follow = arg_follow, .json = arg_json };
 	int r;
 
-	if (!service_exists(name)) {
-		cli_error(NULL, 0, NULL, NULL, "no service \"%s\" is deployed by berth (see berth status)", name);
+	if (cli_require_service(name) != BERTH_EXIT_OK)
 		return cli_fail("logs", BERTH_EXIT_NOT_FOUND);
-	}
 	if (arg_since) {
 		if (parse_since(arg_since, &q.since_usec) < 0) {
 			cli_error(NULL, 0, NULL, NULL,

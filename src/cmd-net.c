@@ -565,11 +565,8 @@ static int exec_net(int argc, char **argv)
 
 	if (argc > 0) {
 		for (int i = 0; i < argc; i++) {
-			if (!service_exists(argv[i])) {
-				cli_error(NULL, 0, NULL, NULL, "no service \"%s\" is deployed by berth (see berth status)",
-					  argv[i]);
+			if (cli_require_service(argv[i]) != BERTH_EXIT_OK)
 				return cli_fail("net", BERTH_EXIT_NOT_FOUND);
-			}
 			if (!strv_contains(names, argv[i]) && strv_extend(&names, argv[i]) < 0)
 				return cli_fail("net", BERTH_EXIT_FAILURE);
 		}

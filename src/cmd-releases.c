@@ -28,10 +28,8 @@ static int exec_releases(int argc, char **argv)
 	char a[32], b[32];
 	int r;
 
-	if (!service_exists(argv[0])) {
-		cli_error(NULL, 0, NULL, NULL, "no service \"%s\" is deployed by berth (see berth status)", argv[0]);
+	if (cli_require_service(argv[0]) != BERTH_EXIT_OK)
 		return cli_fail("releases", BERTH_EXIT_NOT_FOUND);
-	}
 	r = release_list(&store, &rels, &n);
 	if (r < 0) {
 		errno = -r;

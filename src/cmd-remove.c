@@ -46,10 +46,8 @@ static int exec_remove(int argc, char **argv)
 		cli_error(NULL, 0, NULL, NULL, "%s is not managed by berth: not touching it", unit_path);
 		return cli_fail("remove", BERTH_EXIT_INVALID);
 	}
-	if (r < 0 && !service_exists(name)) {
-		cli_error(NULL, 0, NULL, NULL, "no service \"%s\" is deployed by berth (see berth status)", name);
+	if (r < 0 && cli_require_service(name) != BERTH_EXIT_OK)
 		return cli_fail("remove", BERTH_EXIT_NOT_FOUND);
-	}
 	ex = cli_open_bus(&bus);
 	if (ex != BERTH_EXIT_OK)
 		return cli_fail("remove", ex);

@@ -71,10 +71,8 @@ static int exec_rollback(int argc, char **argv)
 	size_t len;
 	int r, ex;
 
-	if (!service_exists(name)) {
-		cli_error(NULL, 0, NULL, NULL, "no service \"%s\" is deployed by berth (see berth status)", name);
+	if (cli_require_service(name) != BERTH_EXIT_OK)
 		return cli_fail("rollback", BERTH_EXIT_NOT_FOUND);
-	}
 	ex = cli_open_bus(&bus);
 	if (ex != BERTH_EXIT_OK)
 		return cli_fail("rollback", ex);

@@ -31,10 +31,8 @@ int control_service(const char *command, const char *name, const char *method)
 	char reason[600] = "";
 	int r, ex;
 
-	if (!service_exists(name)) {
-		cli_error(NULL, 0, NULL, NULL, "no service \"%s\" is deployed by berth (see berth status)", name);
+	if (cli_require_service(name) != BERTH_EXIT_OK)
 		return cli_fail(command, BERTH_EXIT_NOT_FOUND);
-	}
 	if (service_load_manifest(name, &m) >= 0)
 		timeout = deploy_job_timeout(m);
 	ex = cli_open_bus(&bus);

@@ -160,18 +160,20 @@ static int check_ports(const struct deploy_plan *p)
 	return BERTH_EXIT_OK;
 }
 
-static int check_identity(const struct manifest *m)
+/* Both problems are reported, not only the first. */
+int deploy_check_identity(const struct manifest *m)
 {
+	int r = BERTH_EXIT_OK;
 	if (m->user && !streq(m->user, "dynamic") && !getpwnam(m->user)) {
 		cli_error(m->path, 0, "service", "user",
 			  "user \"%s\" does not exist on this host (create it, or use user = dynamic)", m->user);
-		return BERTH_EXIT_INVALID;
+		r = BERTH_EXIT_INVALID;
 	}
 	if (m->group && !getgrnam(m->group)) {
 		cli_error(m->path, 0, "service", "group", "group \"%s\" does not exist on this host", m->group);
-		return BERTH_EXIT_INVALID;
+		r = BERTH_EXIT_INVALID;
 	}
-	return BERTH_EXIT_OK;
+	return r;
 }
 
 /* Where a release's binary came from: path and inode identity + times. A redeploy of a file with
@@ -273,7 +275,7 @@ int deploy_plan(sd_bus *bus, struct manifest *m, const char *binary_override, co
 		ex = BERTH_EXIT_INVALID;
 		goto fail;
 	}
-	ex = check_identity(m);
+	ex = deploy_check_identity(m);
 	if (ex != BERTH_EXIT_OK)
 		goto fail;
 	if (m->nofile != U64_UNSET) {

@@ -71,6 +71,10 @@ void deploy_finish(sd_bus *bus, struct deploy_plan *p, const char *job_result, u
 void deploy_plan_release(struct deploy_plan *p);
 void deploy_outcome_release(struct deploy_outcome *o);
 
+/* The user and group the manifest names exist on this host: BERTH_EXIT_OK or, reported,
+ * BERTH_EXIT_INVALID (a service would fail at start). */
+int deploy_check_identity(const struct manifest *m);
+
 /* The manifest's [health] as a probe spec (defaults filled in); false if it has no check. */
 #include "health.h"
 bool deploy_health_spec(const struct manifest *m, struct health_spec *ret);
