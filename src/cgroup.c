@@ -134,9 +134,9 @@ int cgroup_parse_keyed(const char *text, const char *key, uint64_t *ret)
 int cgroup_version_from_fs_type(uint64_t f_type, enum cgroup_version *ret)
 {
 	if (f_type == CGROUP2_SUPER_MAGIC)
-		*ret = CGROUP_V2;
+		*ret = BERTH_CGROUP_V2;
 	else if (f_type == TMPFS_MAGIC)
-		*ret = CGROUP_V1;
+		*ret = BERTH_CGROUP_V1;
 	else
 		return -ENOMEDIUM;
 	return 0;
@@ -217,7 +217,7 @@ static const char *const field_names[CGROUP_FIELD_COUNT] = {
 
 static const struct cg_name *names_for(enum cgroup_version v, size_t *ret_n)
 {
-	if (v == CGROUP_V2) {
+	if (v == BERTH_CGROUP_V2) {
 		*ret_n = ELEMENTSOF(names_v2);
 		return names_v2;
 	}
@@ -396,7 +396,7 @@ int cgroup_read(const char *path, struct cgroup_usage *ret)
 		u.missing &= ~t[i].field;
 	}
 	/* v1: memory.memsw.limit_in_bytes is memory + swap */
-	if (version == CGROUP_V1 && !(u.missing & CGROUP_FIELD_SWAP_MAX) && u.swap_max != UINT64_MAX) {
+	if (version == BERTH_CGROUP_V1 && !(u.missing & CGROUP_FIELD_SWAP_MAX) && u.swap_max != UINT64_MAX) {
 		if (u.memory_max == UINT64_MAX || (u.missing & CGROUP_FIELD_MEMORY_MAX))
 			u.missing |= CGROUP_FIELD_SWAP_MAX;
 		else
@@ -522,9 +522,9 @@ static void compare_cpu(struct compare *c, uint64_t want)
 	char a[64], b[32], have[96];
 
 	if (!missing && u->cpu_quota_usec == UINT64_MAX)
-		snprintf(have, sizeof(have), "%s", u->version == CGROUP_V2 ? "max" : "-1");
+		snprintf(have, sizeof(have), "%s", u->version == BERTH_CGROUP_V2 ? "max" : "-1");
 	else if (!missing)
-		snprintf(have, sizeof(have), u->version == CGROUP_V2 ? "%" PRIu64 " %" PRIu64 " (%s)" : "%" PRIu64 " per %" PRIu64 " (%s)",
+		snprintf(have, sizeof(have), u->version == BERTH_CGROUP_V2 ? "%" PRIu64 " %" PRIu64 " (%s)" : "%" PRIu64 " per %" PRIu64 " (%s)",
 			 u->cpu_quota_usec, u->cpu_period_usec,
 			 percent_text(a, sizeof(a), u->cpu_quota_usec * USEC_PER_SEC / u->cpu_period_usec));
 
@@ -565,7 +565,7 @@ int cgroup_compare(const struct cgroup_usage *u, const struct unit_status *want,
 	if (!c.list)
 		return -ENOMEM;
 	compare_bytes(&c, CGROUP_FIELD_MEMORY_MAX, "memory", want->memory_max);
-	if (u->version == CGROUP_V2) {
+	if (u->version == BERTH_CGROUP_V2) {
 		/* systemd applies MemoryHigh and MemorySwapMax only on the unified hierarchy */
 		compare_bytes(&c, CGROUP_FIELD_MEMORY_HIGH, "memory", want->memory_high);
 		compare_bytes(&c, CGROUP_FIELD_SWAP_MAX, "memory", want->memory_swap_max);

@@ -23,8 +23,8 @@
 #define CGROUP_ROOT "/sys/fs/cgroup"
 
 enum cgroup_version {
-	CGROUP_V1 = 1, /* v1 or hybrid: controllers under /sys/fs/cgroup/<controller> */
-	CGROUP_V2 = 2, /* unified: /sys/fs/cgroup is cgroup2 */
+	BERTH_CGROUP_V1 = 1, /* v1 or hybrid: controllers under /sys/fs/cgroup/<controller> */
+	BERTH_CGROUP_V2 = 2, /* unified: /sys/fs/cgroup is cgroup2 */
 };
 
 /* One bit per value of struct cgroup_usage, for cgroup_usage.missing. */

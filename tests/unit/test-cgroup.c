@@ -153,9 +153,9 @@ static void test_version(void **state)
 	enum cgroup_version v = 0;
 
 	assert_int_equal(cgroup_version_from_fs_type(CGROUP2_SUPER_MAGIC, &v), 0);
-	assert_int_equal(v, CGROUP_V2);
+	assert_int_equal(v, BERTH_CGROUP_V2);
 	assert_int_equal(cgroup_version_from_fs_type(TMPFS_MAGIC, &v), 0);
-	assert_int_equal(v, CGROUP_V1);
+	assert_int_equal(v, BERTH_CGROUP_V1);
 	v = 0;
 	assert_int_equal(cgroup_version_from_fs_type(EXT4_SUPER_MAGIC, &v), -ENOMEDIUM);
 	assert_int_equal(v, 0);
@@ -165,26 +165,26 @@ static void test_field_names(void **state)
 {
 	const char *key = "x";
 
-	assert_string_equal(cgroup_field_file(CGROUP_FIELD_MEMORY_MAX, CGROUP_V2, &key), "memory.max");
+	assert_string_equal(cgroup_field_file(CGROUP_FIELD_MEMORY_MAX, BERTH_CGROUP_V2, &key), "memory.max");
 	assert_null(key);
-	assert_string_equal(cgroup_field_file(CGROUP_FIELD_MEMORY_MAX, CGROUP_V1, NULL), "memory.limit_in_bytes");
-	assert_string_equal(cgroup_field_file(CGROUP_FIELD_OOM_KILLS, CGROUP_V2, &key), "memory.events");
+	assert_string_equal(cgroup_field_file(CGROUP_FIELD_MEMORY_MAX, BERTH_CGROUP_V1, NULL), "memory.limit_in_bytes");
+	assert_string_equal(cgroup_field_file(CGROUP_FIELD_OOM_KILLS, BERTH_CGROUP_V2, &key), "memory.events");
 	assert_string_equal(key, "oom_kill");
-	assert_string_equal(cgroup_field_file(CGROUP_FIELD_OOM_KILLS, CGROUP_V1, &key), "memory.oom_control");
+	assert_string_equal(cgroup_field_file(CGROUP_FIELD_OOM_KILLS, BERTH_CGROUP_V1, &key), "memory.oom_control");
 	assert_string_equal(key, "oom_kill");
-	assert_string_equal(cgroup_field_file(CGROUP_FIELD_THROTTLED, CGROUP_V1, &key), "cpu.stat");
+	assert_string_equal(cgroup_field_file(CGROUP_FIELD_THROTTLED, BERTH_CGROUP_V1, &key), "cpu.stat");
 	assert_string_equal(key, "throttled_time");
-	assert_string_equal(cgroup_field_file(CGROUP_FIELD_CPU_USAGE, CGROUP_V1, NULL), "cpuacct.usage");
-	assert_string_equal(cgroup_field_file(CGROUP_FIELD_CPU_QUOTA, CGROUP_V2, NULL), "cpu.max");
-	assert_string_equal(cgroup_field_file(CGROUP_FIELD_CPU_QUOTA, CGROUP_V1, NULL), "cpu.cfs_quota_us");
-	assert_string_equal(cgroup_field_file(CGROUP_FIELD_TASKS_MAX, CGROUP_V1, NULL), "pids.max");
-	assert_null(cgroup_field_file(CGROUP_FIELD_MEMORY_HIGH, CGROUP_V1, NULL));
+	assert_string_equal(cgroup_field_file(CGROUP_FIELD_CPU_USAGE, BERTH_CGROUP_V1, NULL), "cpuacct.usage");
+	assert_string_equal(cgroup_field_file(CGROUP_FIELD_CPU_QUOTA, BERTH_CGROUP_V2, NULL), "cpu.max");
+	assert_string_equal(cgroup_field_file(CGROUP_FIELD_CPU_QUOTA, BERTH_CGROUP_V1, NULL), "cpu.cfs_quota_us");
+	assert_string_equal(cgroup_field_file(CGROUP_FIELD_TASKS_MAX, BERTH_CGROUP_V1, NULL), "pids.max");
+	assert_null(cgroup_field_file(CGROUP_FIELD_MEMORY_HIGH, BERTH_CGROUP_V1, NULL));
 
 	/* every bit has a distinct name and v2 has a file for it */
 	for (unsigned i = 0; i < CGROUP_FIELD_COUNT; i++) {
 		const char *n = cgroup_field_name(1u << i);
 		assert_non_null(n);
-		assert_non_null(cgroup_field_file(1u << i, CGROUP_V2, NULL));
+		assert_non_null(cgroup_field_file(1u << i, BERTH_CGROUP_V2, NULL));
 		for (unsigned k = 0; k < i; k++)
 			assert_string_not_equal(n, cgroup_field_name(1u << k));
 	}
@@ -212,7 +212,7 @@ static void test_read_bad_paths(void **state)
 static struct cgroup_usage v2_usage(void)
 {
 	return (struct cgroup_usage){
-		.version = CGROUP_V2,
+		.version = BERTH_CGROUP_V2,
 		.memory_current = 6 * M,
 		.memory_max = 128 * M,
 		.memory_high = UINT64_MAX,
@@ -362,7 +362,7 @@ static void test_compare_mismatch(void **state)
 
 	/* v1 names; MemoryHigh and MemorySwapMax are not compared there (systemd cannot set them) */
 	u = v2_usage();
-	u.version = CGROUP_V1;
+	u.version = BERTH_CGROUP_V1;
 	u.memory_max = UINT64_MAX;
 	u.memory_high = UINT64_MAX;
 	u.missing = CGROUP_FIELD_MEMORY_HIGH;
@@ -641,7 +641,7 @@ static bool have_v1_memory(void)
 	struct statfs fs;
 	enum cgroup_version v;
 
-	if (cgroup_detect_version(&v) < 0 || v != CGROUP_V1)
+	if (cgroup_detect_version(&v) < 0 || v != BERTH_CGROUP_V1)
 		return false;
 	return statfs(CGROUP_ROOT "/memory", &fs) == 0 && (uint64_t)fs.f_type == CGROUP_SUPER_MAGIC;
 }
@@ -692,7 +692,7 @@ static void test_v1_read_back(void **state)
 	assert_int_equal(w, 3);
 
 	assert_int_equal(cgroup_read(g->name, &u), 0);
-	assert_int_equal(u.version, CGROUP_V1);
+	assert_int_equal(u.version, BERTH_CGROUP_V1);
 	assert_false(u.missing & CGROUP_FIELD_MEMORY_MAX);
 	assert_true(u.memory_max == UINT64_C(67108864));
 	assert_false(u.missing & CGROUP_FIELD_MEMORY_CURRENT);
