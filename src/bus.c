@@ -13,6 +13,8 @@
 #define SD_MANAGER "org.freedesktop.systemd1.Manager"
 #define SD_UNIT "org.freedesktop.systemd1.Unit"
 #define SD_SERVICE "org.freedesktop.systemd1.Service"
+/* how often a wait for jobs looks for jobs that ended unheard */
+#define BUS_JOBS_CHECK_USEC (2 * USEC_PER_SEC)
 
 static usec_t mono_usec(void)
 {
@@ -177,22 +179,110 @@ static bool all_done(const struct bus_jobs *jobs)
 	return true;
 }
 
+/* Is the job object still there? A job that finished while we could not hear JobRemoved (systemd
+ * re-executed itself, the connection was replaced) is gone: 0 then, 1 if it exists. */
+static int job_exists(sd_bus *bus, const char *path)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+	_cleanup_free_ char *state = NULL;
+	int r = sd_bus_get_property_string(bus, SD_DEST, path, "org.freedesktop.systemd1.Job", "State", &error, &state);
+	if (r >= 0)
+		return 1;
+	if (sd_bus_error_has_name(&error, SD_BUS_ERROR_UNKNOWN_OBJECT) ||
+	    sd_bus_error_has_name(&error, SD_BUS_ERROR_UNKNOWN_METHOD) ||
+	    sd_bus_error_has_name(&error, SD_BUS_ERROR_UNKNOWN_INTERFACE))
+		return 0;
+	return r;
+}
+
+/* A job whose JobRemoved we missed: its result from the unit's state now ("done" if it is active,
+ * else "failed"), as systemctl would judge it. */
+static int settle_missed(sd_bus *bus, struct bus_job *j)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	_cleanup_free_ char *state = NULL;
+	const char *path;
+	int r;
+
+	r = job_exists(bus, j->path);
+	if (r != 0)
+		return r < 0 ? r : 0;
+	r = sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, "LoadUnit", &error, &reply, "s", j->unit);
+	if (r >= 0)
+		r = sd_bus_message_read(reply, "o", &path);
+	if (r >= 0)
+		r = sd_bus_get_property_string(bus, SD_DEST, path, SD_UNIT, "ActiveState", &error, &state);
+	if (r < 0)
+		return r;
+	j->result = strdup(streq(state, "active") ? "done" : "failed");
+	j->finished_at = mono_usec();
+	return j->result ? 1 : -ENOMEM;
+}
+
+static bool connection_lost(int r)
+{
+	return r == -ECONNRESET || r == -ENOTCONN || r == -EPIPE || r == -ESHUTDOWN || r == -ECONNABORTED;
+}
+
+/* systemd re-executing itself (daemon-reexec, a package upgrade) closes connections to its private
+ * socket and may lose its subscribers: then take a new connection and look at the jobs. */
+static int reconnect(struct bus_jobs *jobs)
+{
+	sd_bus *bus = NULL;
+	for (unsigned attempt = 0; attempt < 100; attempt++) {
+		int r = bus_open_system(&bus);
+		if (r >= 0) {
+			sd_bus_slot_unref(jobs->match);
+			jobs->match = NULL;
+			sd_bus_unref(jobs->bus);
+			jobs->bus = bus;
+			r = sd_bus_match_signal(bus, &jobs->match, SD_DEST, SD_PATH, SD_MANAGER, "JobRemoved",
+						on_job_removed, jobs);
+			if (r >= 0)
+				r = sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, "Subscribe", NULL, NULL, NULL);
+			if (r >= 0)
+				return 0;
+		}
+		(void)usleep(100 * 1000);
+	}
+	return -ENOTCONN;
+}
+
 int bus_jobs_wait(struct bus_jobs *jobs, usec_t timeout)
 {
-	usec_t deadline = mono_usec() + timeout;
+	usec_t deadline = mono_usec() + timeout, next_check = mono_usec() + BUS_JOBS_CHECK_USEC;
 	int r;
 
 	while (!all_done(jobs)) {
+		if (jobs->should_stop && jobs->should_stop())
+			return -ECANCELED;
 		r = sd_bus_process(jobs->bus, NULL);
+		if (connection_lost(r)) {
+			r = reconnect(jobs);
+			next_check = 0;
+		}
 		if (r < 0)
 			return r;
 		if (r > 0)
 			continue;
 		usec_t now = mono_usec();
+		if (now >= next_check) {
+			/* every few seconds: did a job end without its signal reaching us? */
+			for (size_t i = 0; i < jobs->n; i++)
+				if (jobs->jobs[i].path && !jobs->jobs[i].result) {
+					r = settle_missed(jobs->bus, &jobs->jobs[i]);
+					if (r < 0 && !connection_lost(r))
+						return r;
+				}
+			next_check = now + BUS_JOBS_CHECK_USEC;
+			continue;
+		}
 		if (now >= deadline)
 			return -ETIMEDOUT;
-		r = sd_bus_wait(jobs->bus, deadline - now);
-		if (r < 0 && r != -EINTR)
+		usec_t until = deadline < next_check ? deadline : next_check;
+		r = sd_bus_wait(jobs->bus, until - now);
+		if (r < 0 && r != -EINTR && !connection_lost(r))
 			return r;
 	}
 	return 0;
@@ -236,7 +326,7 @@ int bus_unit_job(sd_bus *bus, const char *method, const char *unit, usec_t timeo
 
 /* --- properties ------------------------------------------------------------------------- */
 
-enum prop_type { P_STR, P_U32, P_I32, P_U64, P_ID128 };
+enum prop_type { P_STR, P_U32, P_I32, P_U64, P_ID128, P_BOOL };
 
 struct prop {
 	const char *name;
@@ -259,6 +349,7 @@ static const struct prop unit_props[] = {
 	PROP("StateChangeTimestamp", P_U64, state_change_usec),
 	PROP("StartLimitBurst", P_U32, start_limit_burst),
 	PROP("StartLimitIntervalUSec", P_U64, start_limit_interval_usec),
+	PROP("NeedDaemonReload", P_BOOL, need_daemon_reload),
 	{ NULL },
 };
 
@@ -314,6 +405,13 @@ static int read_prop(sd_bus_message *m, const struct prop *p, struct unit_status
 		return sd_bus_message_read(m, "v", "i", (int32_t *)field);
 	case P_U64:
 		return sd_bus_message_read(m, "v", "t", (uint64_t *)field);
+	case P_BOOL: {
+		int b;
+		r = sd_bus_message_read(m, "v", "b", &b);
+		if (r >= 0)
+			*(bool *)field = b;
+		return r;
+	}
 	case P_ID128:
 		r = sd_bus_message_enter_container(m, 'v', "ay");
 		if (r < 0)

@@ -37,6 +37,7 @@ struct bus_jobs {
 	sd_bus_slot *match;
 	struct bus_job *jobs;
 	size_t n;
+	bool (*should_stop)(void); /* optional: asked at every wake-up; true ends the wait with -ECANCELED */
 };
 
 /* Subscribes to JobRemoved before any job is queued, so no result can be missed. */
@@ -44,7 +45,7 @@ int bus_jobs_init(struct bus_jobs *jobs, sd_bus *bus);
 /* method: "StartUnit", "RestartUnit", "StopUnit", "TryRestartUnit"; mode "replace". */
 int bus_jobs_queue(struct bus_jobs *jobs, const char *method, const char *unit, sd_bus_error *error);
 /* Waits until every queued job was removed or timeout passes (-ETIMEDOUT; jobs still running keep
- * result NULL). */
+ * result NULL), or should_stop says so (-ECANCELED). */
 int bus_jobs_wait(struct bus_jobs *jobs, usec_t timeout);
 void bus_jobs_release(struct bus_jobs *jobs);
 /* One job, queued and waited for. *ret_result is "done" etc. (static string from the job). */
@@ -63,6 +64,7 @@ struct unit_status {
 	char *control_group;   /* "/system.slice/NAME.service" */
 	uint8_t invocation_id[16];
 	bool has_invocation_id;
+	bool need_daemon_reload;        /* the unit file on disk changed since systemd loaded it */
 	uint32_t main_pid;
 	uint32_t n_restarts;
 	uint64_t active_enter_usec;     /* CLOCK_REALTIME µs */
