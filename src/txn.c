@@ -192,6 +192,8 @@ int txn_load(const char *state_root, const char *service, struct txn *ret)
 	if (!dir)
 		return -EINVAL;
 	r = read_at(dir, "record", true, &text);
+	if (r == -ENOENT && txn_exists(state_root, service))
+		return -EBADMSG; /* a txn/ without its record: not one berth built */
 	if (r < 0)
 		return r;
 	t.service = strdup(service);
