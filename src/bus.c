@@ -288,6 +288,30 @@ int bus_jobs_wait(struct bus_jobs *jobs, usec_t timeout)
 	return 0;
 }
 
+int bus_unit_has_job(sd_bus *bus, const char *unit, bool *ret)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL, *prop = NULL;
+	const char *path, *job_path;
+	uint32_t id;
+	int r;
+
+	r = sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, "LoadUnit", &error, &reply, "s", unit);
+	if (r < 0)
+		return r;
+	r = sd_bus_message_read(reply, "o", &path);
+	if (r < 0)
+		return r;
+	r = sd_bus_get_property(bus, SD_DEST, path, SD_UNIT, "Job", &error, &prop, "(uo)");
+	if (r < 0)
+		return r;
+	r = sd_bus_message_read(prop, "(uo)", &id, &job_path);
+	if (r < 0)
+		return r;
+	*ret = id != 0;
+	return 0;
+}
+
 void bus_jobs_release(struct bus_jobs *jobs)
 {
 	for (size_t i = 0; i < jobs->n; i++) {

@@ -48,6 +48,8 @@ int bus_jobs_queue(struct bus_jobs *jobs, const char *method, const char *unit, 
  * result NULL), or should_stop says so (-ECANCELED). */
 int bus_jobs_wait(struct bus_jobs *jobs, usec_t timeout);
 void bus_jobs_release(struct bus_jobs *jobs);
+/* Whether systemd has a job queued or running for unit (a start a killed berth left running). */
+int bus_unit_has_job(sd_bus *bus, const char *unit, bool *ret);
 /* One job, queued and waited for. *ret_result is "done" etc. (static string from the job). */
 int bus_unit_job(sd_bus *bus, const char *method, const char *unit, usec_t timeout, char **ret_result,
 		 usec_t *ret_elapsed, sd_bus_error *error);

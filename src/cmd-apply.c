@@ -156,7 +156,7 @@ static int exec_apply(int argc, char **argv)
 		return BERTH_EXIT_FAILURE;
 	report_init(&global, NULL, true);
 	if (!arg_check)
-		(void)deploy_resolve_all(bus, &global);
+		(void)deploy_resolve_all(bus, true, &global);
 
 	/* 1. every plan, before anything changes */
 	for (size_t i = 0; i < n; i++) {

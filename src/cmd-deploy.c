@@ -90,7 +90,7 @@ static int exec_deploy(int argc, char **argv)
 		fault_point("deploy", "after-lock");
 		/* from here a signal is remembered, and the service is put back before we exit */
 		interrupt_arm();
-		(void)deploy_resolve(bus, m->name, &rep);
+		(void)deploy_resolve(bus, m->name, true, &rep);
 	} else if (txn_exists(BERTH_STATE_ROOT, m->name))
 		report_step(&rep, "resolve", true, "would first finish an interrupted change of %s", m->name);
 

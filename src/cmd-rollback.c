@@ -47,7 +47,7 @@ static int exec_rollback(int argc, char **argv)
 	interrupt_arm();
 
 	report_init(&rep, name, arg_json);
-	(void)deploy_resolve(bus, name, &rep);
+	(void)deploy_resolve(bus, name, true, &rep);
 	(void)release_get_current(&store, &current);
 	if (arg_to)
 		target = strdup(arg_to);

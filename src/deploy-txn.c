@@ -668,7 +668,30 @@ static bool new_release_is_up(sd_bus *bus, const struct txn *t, const struct man
 	return up;
 }
 
-int deploy_resolve(sd_bus *bus, const char *name, struct report *rep)
+/* Waits (up to timeout) until systemd has no job for the unit: a start that a killed berth queued
+ * runs on, and its end decides whether the release came up. -EBUSY if it is still running. */
+static int wait_unit_settled(sd_bus *bus, const char *name, usec_t timeout)
+{
+	_cleanup_free_ char *unit = unit_name_for(name);
+	usec_t deadline = now_usec() + timeout;
+	bool busy = true;
+	int r;
+
+	if (!unit)
+		return -ENOMEM;
+	for (;;) {
+		r = bus_unit_has_job(bus, unit, &busy);
+		if (r < 0)
+			return r;
+		if (!busy)
+			return 0;
+		if (now_usec() >= deadline)
+			return -EBUSY;
+		(void)usleep(100 * 1000);
+	}
+}
+
+int deploy_resolve(sd_bus *bus, const char *name, bool wait, struct report *rep)
 {
 	_cleanup_(txn_release) struct txn t = { 0 };
 	_cleanup_(manifest_freep) struct manifest *m = NULL;
@@ -690,6 +713,13 @@ int deploy_resolve(sd_bus *bus, const char *name, struct report *rep)
 		return -ENOMEM;
 	(void)manifest_load(manifest_path, &m, &diags);
 	manifest_diags_release(&diags);
+	r = wait_unit_settled(bus, name, wait ? (m ? deploy_job_timeout(m) : 120 * USEC_PER_SEC) : 0);
+	if (r == -EBUSY) {
+		report_step(rep, "resolve", false,
+			    "an interrupted %s of \"%s\" to %s is still starting: berth will finish it once systemd is done",
+			    t.op, name, t.to);
+		return r;
+	}
 
 	if (new_release_is_up(bus, &t, m)) {
 		r = commit(&t, NULL, NULL, -1, keep_of(m), rep);
@@ -713,14 +743,14 @@ int deploy_resolve(sd_bus *bus, const char *name, struct report *rep)
 	return 0;
 }
 
-int deploy_resolve_all(sd_bus *bus, struct report *rep)
+int deploy_resolve_all(sd_bus *bus, bool wait, struct report *rep)
 {
 	_cleanup_strv_free_ char **names = NULL;
 	int r = services_list(&names), ret = 0;
 	if (r < 0)
 		return r;
 	STRV_FOREACH(n, names)
-		if (txn_exists(STATE_ROOT, *n) && (r = deploy_resolve(bus, *n, rep)) < 0 && ret == 0)
+		if (txn_exists(STATE_ROOT, *n) && (r = deploy_resolve(bus, *n, wait, rep)) < 0 && ret == 0)
 			ret = r;
 	return ret;
 }

@@ -118,11 +118,12 @@ void deploy_plan_release(struct deploy_plan *p);
 void deploy_outcome_release(struct deploy_outcome *o);
 
 /* A transaction record of name that a killed berth left: roll forward when the new release runs
- * and is healthy, else put the old one back. Reports what it did as a step "resolve". Returns 0
+ * and is healthy, else put the old one back. A start job the killed berth queued is waited for
+ * first (with wait; else -EBUSY while it runs). Reports what it did as a step "resolve". Returns 0
  * (also when there was nothing to do) or -errno; needs the lock held. */
-int deploy_resolve(sd_bus *bus, const char *name, struct report *rep);
+int deploy_resolve(sd_bus *bus, const char *name, bool wait, struct report *rep);
 /* deploy_resolve() for every service that has a record (apply, status). */
-int deploy_resolve_all(sd_bus *bus, struct report *rep);
+int deploy_resolve_all(sd_bus *bus, bool wait, struct report *rep);
 
 /* The user and group the manifest names exist on this host: BERTH_EXIT_OK or, reported,
  * BERTH_EXIT_INVALID (a service would fail at start). */
