@@ -51,21 +51,19 @@ static void cpu_interval(struct service_state *v)
 		(void)fs_write_atomic(path, line, strlen(line), 0644);
 }
 
-static void fill_go(struct service_state *v, const struct manifest *m)
+/* The Go version recorded when the release was installed: no need to read the binary again. */
+static void fill_go(struct service_state *v, const struct manifest *m, const struct release *rel)
 {
-	struct elf_info e = { 0 };
-	char bin[512];
+	struct elf_info e = { .is_go = rel && rel->go_version, .go.go_version = rel ? rel->go_version : NULL };
 
-	snprintf(bin, sizeof(bin), "%s/%s/current/%s", BERTH_STATE_ROOT, v->name, v->name);
-	if (elf_inspect_file(bin, &e) < 0)
+	if (!rel)
 		return;
 	go_decide(m, &e, cli_host_cpus(), &v->go);
 	v->go.gogc = NULL; /* points into m, which is freed: not reported */
 	v->have_go = true;
-	elf_info_release(&e);
 }
 
-static void fill_manifest_parts(struct service_state *v, unsigned flags)
+static void fill_manifest_parts(struct service_state *v, const struct release *rel, unsigned flags)
 {
 	_cleanup_(manifest_freep) struct manifest *m = NULL;
 	struct health_spec spec;
@@ -73,7 +71,7 @@ static void fill_manifest_parts(struct service_state *v, unsigned flags)
 	if (!(flags & (SERVICE_STATE_GO | SERVICE_STATE_PROBE)) || service_load_manifest(v->name, &m) < 0)
 		return;
 	if (flags & SERVICE_STATE_GO)
-		fill_go(v, m);
+		fill_go(v, m, rel);
 	if (!(flags & SERVICE_STATE_PROBE) || !streq_ptr(v->st.active_state, "active"))
 		return;
 	if (deploy_health_spec(m, &spec) && health_probe(&spec, &v->health) >= 0)
@@ -106,18 +104,20 @@ void service_state_fill_local(struct service_state *v, unsigned flags)
 	struct release_store store = { .root = (char *)BERTH_STATE_ROOT, .name = (char *)v->name };
 	struct ready_state rs;
 
+	struct release rel = { .ready_msec = -1 };
+	bool have_rel = false;
+
 	v->ready_msec = -1;
 	(void)release_get_current(&store, &v->release);
+	if (v->release)
+		have_rel = release_load(&store, v->release, &rel) >= 0;
 	if (runstate_read_ready(v->name, &rs) >= 0 && rs.ok)
 		v->ready_msec = rs.ready_msec;
-	else if (v->release) {
-		struct release rel;
-		if (release_load(&store, v->release, &rel) >= 0) {
-			v->ready_msec = rel.ready_msec;
-			release_release(&rel);
-		}
-	}
-	fill_manifest_parts(v, flags);
+	else if (have_rel)
+		v->ready_msec = rel.ready_msec;
+	fill_manifest_parts(v, have_rel ? &rel : NULL, flags);
+	if (have_rel)
+		release_release(&rel);
 	if (!isempty(v->st.control_group) && cgroup_read(v->st.control_group, &v->cg) >= 0) {
 		v->have_cgroup = true;
 		if (cgroup_compare(&v->cg, &v->st, &v->mismatches) < 0)
