@@ -452,17 +452,12 @@ static int read_prop(sd_bus_message *m, const struct prop *p, struct unit_status
 	return -EINVAL;
 }
 
-static int get_all(sd_bus *bus, const char *path, const char *iface, const struct prop *props,
-		   struct unit_status *s, sd_bus_error *error)
+/* Reads a GetAll reply ("a{sv}") into s, the properties of props only. */
+static int parse_all(sd_bus_message *reply, const struct prop *props, struct unit_status *s)
 {
-	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
 	const char *name;
 	int r;
 
-	r = sd_bus_call_method(bus, SD_DEST, path, "org.freedesktop.DBus.Properties", "GetAll", error, &reply,
-			       "s", iface);
-	if (r < 0)
-		return r;
 	r = sd_bus_message_enter_container(reply, 'a', "{sv}");
 	if (r < 0)
 		return r;
@@ -489,30 +484,156 @@ static int get_all(sd_bus *bus, const char *path, const char *iface, const struc
 	return sd_bus_message_exit_container(reply);
 }
 
-int bus_get_unit_status(sd_bus *bus, const char *unit, struct unit_status *ret, sd_bus_error *error)
+static void unit_status_init(struct unit_status *s)
 {
-	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-	struct unit_status s = { 0 };
-	const char *path;
+	memset(s, 0, sizeof(*s));
+	s->memory_current = s->memory_max = s->memory_high = s->memory_swap_max = UINT64_MAX;
+	s->cpu_usage_nsec = s->cpu_quota_per_sec_usec = s->tasks_current = s->tasks_max = UINT64_MAX;
+}
+
+/* Both replies are in (or failed): the Service properties count only for a loaded unit, since
+ * a unit that does not exist has only defaults there. */
+static void query_finish(struct bus_status_query *q)
+{
+	int r = q->r;
+
+	if (r >= 0 && streq_ptr(q->status.load_state, "loaded")) {
+		if (q->service_r < 0) {
+			r = q->service_r;
+			(void)sd_bus_error_move(&q->error, &q->service_error);
+		} else if (q->service_reply)
+			r = parse_all(q->service_reply, service_props, &q->status);
+	}
+	sd_bus_error_free(&q->service_error);
+	q->service_reply = sd_bus_message_unref(q->service_reply);
+	if (r < 0)
+		unit_status_release(&q->status);
+	else
+		sd_bus_error_free(&q->error);
+	q->r = r;
+	if (q->done)
+		q->done(q, r, q->userdata);
+}
+
+/* The reply to one of the two GetAll calls. */
+static int on_status_reply(sd_bus_message *m, struct bus_status_query *q, bool unit_iface)
+{
+	int r = 0;
+
+	if (sd_bus_message_is_method_error(m, NULL)) {
+		int e = sd_bus_message_get_errno(m);
+		r = e > 0 ? -e : -EIO;
+		(void)sd_bus_error_copy(unit_iface ? &q->error : &q->service_error, sd_bus_message_get_error(m));
+	} else if (unit_iface)
+		r = parse_all(m, unit_props, &q->status);
+	else
+		q->service_reply = sd_bus_message_ref(m);
+	if (unit_iface)
+		q->r = r;
+	else
+		q->service_r = r;
+	if (--q->pending == 0)
+		query_finish(q);
+	return 0;
+}
+
+static int on_unit_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+	struct bus_status_query *q = userdata;
+	q->unit_slot = sd_bus_slot_unref(q->unit_slot);
+	return on_status_reply(m, q, true);
+}
+
+static int on_service_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+	struct bus_status_query *q = userdata;
+	q->service_slot = sd_bus_slot_unref(q->service_slot);
+	return on_status_reply(m, q, false);
+}
+
+int bus_query_unit_status(sd_bus *bus, const char *unit, struct bus_status_query *q,
+			  void (*done)(struct bus_status_query *q, int r, void *userdata), void *userdata)
+{
+	_cleanup_free_ char *path = NULL;
 	int r;
 
-	s.memory_current = s.memory_max = s.memory_high = s.memory_swap_max = UINT64_MAX;
-	s.cpu_usage_nsec = s.cpu_quota_per_sec_usec = s.tasks_current = s.tasks_max = UINT64_MAX;
-
-	r = sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, "LoadUnit", error, &reply, "s", unit);
+	memset(q, 0, sizeof(*q));
+	unit_status_init(&q->status);
+	q->done = done;
+	q->userdata = userdata;
+	/* the unit's object path loads the unit if needed, like LoadUnit: no round trip for it */
+	r = sd_bus_path_encode(SD_PATH "/unit", unit, &path);
 	if (r < 0)
 		return r;
-	r = sd_bus_message_read(reply, "o", &path);
+	r = sd_bus_call_method_async(bus, &q->unit_slot, SD_DEST, path, "org.freedesktop.DBus.Properties", "GetAll",
+				     on_unit_reply, q, "s", SD_UNIT);
 	if (r < 0)
 		return r;
-	r = get_all(bus, path, SD_UNIT, unit_props, &s, error);
-	if (r >= 0 && s.load_state && streq(s.load_state, "loaded"))
-		r = get_all(bus, path, SD_SERVICE, service_props, &s, error);
+	r = sd_bus_call_method_async(bus, &q->service_slot, SD_DEST, path, "org.freedesktop.DBus.Properties",
+				     "GetAll", on_service_reply, q, "s", SD_SERVICE);
 	if (r < 0) {
-		unit_status_release(&s);
+		bus_status_query_cancel(q);
 		return r;
 	}
-	*ret = s;
+	q->pending = 2;
+	return 0;
+}
+
+void bus_status_query_cancel(struct bus_status_query *q)
+{
+	q->unit_slot = sd_bus_slot_unref(q->unit_slot);
+	q->service_slot = sd_bus_slot_unref(q->service_slot);
+	q->service_reply = sd_bus_message_unref(q->service_reply);
+	sd_bus_error_free(&q->error);
+	sd_bus_error_free(&q->service_error);
+	unit_status_release(&q->status);
+	q->pending = 0;
+}
+
+int bus_wait_idle(sd_bus *bus, const size_t *pending)
+{
+	int r;
+
+	while (*pending > 0) {
+		r = sd_bus_process(bus, NULL);
+		if (r < 0)
+			return r;
+		if (r > 0)
+			continue;
+		r = sd_bus_wait(bus, UINT64_MAX);
+		if (r < 0 && r != -EINTR)
+			return r;
+	}
+	return 0;
+}
+
+static void count_down(struct bus_status_query *q, int r, void *userdata)
+{
+	size_t *pending = userdata;
+	(*pending)--;
+}
+
+int bus_get_unit_status(sd_bus *bus, const char *unit, struct unit_status *ret, sd_bus_error *error)
+{
+	struct bus_status_query q;
+	size_t pending = 1;
+	int r;
+
+	r = bus_query_unit_status(bus, unit, &q, count_down, &pending);
+	if (r < 0)
+		return r;
+	r = bus_wait_idle(bus, &pending);
+	if (r < 0) {
+		bus_status_query_cancel(&q);
+		return r;
+	}
+	if (q.r < 0) {
+		if (error)
+			(void)sd_bus_error_move(error, &q.error);
+		sd_bus_error_free(&q.error);
+		return q.r;
+	}
+	*ret = q.status;
 	return 0;
 }
 

@@ -88,9 +88,35 @@ struct unit_status {
 	uint64_t start_limit_interval_usec;
 };
 
-/* LoadUnit + GetAll. A unit that does not exist comes back with load_state "not-found". */
+/* GetAll of the Unit and Service interfaces on the unit's object path (which loads the unit, as
+ * LoadUnit would). A unit that does not exist comes back with load_state "not-found". */
 int bus_get_unit_status(sd_bus *bus, const char *unit, struct unit_status *ret, sd_bus_error *error);
 void unit_status_release(struct unit_status *s);
+
+/* The same, asynchronously: both calls are queued at once and done(q, r) runs from the bus's
+ * processing (sd_bus_process, or its event loop) when both replied. On r >= 0 q->status holds the
+ * result (the caller releases it); on r < 0, q->error says why where systemd did. Many queries
+ * can be in flight together, so asking about N units costs one round trip, not 3N. q must stay
+ * put until done ran or bus_status_query_cancel(). */
+struct bus_status_query {
+	struct unit_status status;
+	sd_bus_error error;
+	int r;
+	/* private */
+	unsigned pending;
+	int service_r;
+	sd_bus_error service_error;
+	sd_bus_slot *unit_slot, *service_slot;
+	sd_bus_message *service_reply;
+	void (*done)(struct bus_status_query *q, int r, void *userdata);
+	void *userdata;
+};
+int bus_query_unit_status(sd_bus *bus, const char *unit, struct bus_status_query *q,
+			  void (*done)(struct bus_status_query *q, int r, void *userdata), void *userdata);
+/* Drops the calls still in flight (done will not run) and what was received. */
+void bus_status_query_cancel(struct bus_status_query *q);
+/* Processes the bus until *pending drops to 0 (the callbacks count it down). */
+int bus_wait_idle(sd_bus *bus, const size_t *pending);
 
 /* SetUnitProperties with runtime or persistent scope. props is a NULL-terminated list of
  * "Name" / type / value triples encoded by the caller through the append callback. */
