@@ -2,15 +2,19 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "berth.h"
 #include "cli.h"
 #include "deploy.h"
+#include "lock.h"
 #include "log.h"
+#include "report.h"
 #include "service-state.h"
 #include "services.h"
 #include "strv.h"
 #include "term.h"
+#include "txn.h"
 #include "unit.h"
 
 static bool known(uint64_t v)
@@ -90,6 +94,13 @@ static void print_human(struct service_state *v, size_t n)
 		}
 		STRV_FOREACH(mm, v[i].mismatches)
 			printf("  %s└ limits: %s%s\n", term_out(TERM_RED), *mm, term_out(TERM_RESET));
+		if (v[i].have_txn)
+			printf("  %s└ unfinished %s from %s to %s (berth stopped at step %s): the next berth deploy, rollback or apply of %s finishes it%s\n",
+			       term_out(TERM_RED), strempty(v[i].txn.op), v[i].txn.from ? v[i].txn.from : "nothing",
+			       strempty(v[i].txn.to), strempty(v[i].txn.step), v[i].name, term_out(TERM_RESET));
+		if (v[i].running && !streq_ptr(v[i].running, v[i].release))
+			printf("  %s└ running %s, current is %s: the next berth deploy restarts it%s\n", term_out(TERM_RED),
+			       v[i].running, strempty(v[i].release), term_out(TERM_RESET));
 		if (streq_ptr(s->result, "oom-kill"))
 			printf("  %s└ last stop: killed by the kernel for exceeding MemoryMax (oom-kill)%s\n",
 			       term_out(TERM_RED), term_out(TERM_RESET));
@@ -136,6 +147,19 @@ static void print_json(struct service_state *v, size_t n)
 									    json_null(&j);
 		json_key_uint(&j, "restarts", s->n_restarts);
 		json_key_string(&j, "release", v[i].release);
+		json_key_string(&j, "running_release", v[i].running);
+		json_key(&j, "transaction");
+		if (v[i].have_txn) {
+			json_object_begin(&j);
+			json_key_string(&j, "op", v[i].txn.op);
+			json_key_string(&j, "from", v[i].txn.from);
+			json_key_string(&j, "to", v[i].txn.to);
+			json_key_string(&j, "step", v[i].txn.step);
+			json_key_int(&j, "pid", v[i].txn.pid);
+			json_key_uint(&j, "started_usec", v[i].txn.started_usec);
+			json_object_end(&j);
+		} else
+			json_null(&j);
 		json_key(&j, "ready_msec");
 		v[i].ready_msec >= 0 ? json_int(&j, v[i].ready_msec) : json_null(&j);
 		json_key(&j, "health");
@@ -224,6 +248,31 @@ static void print_json(struct service_state *v, size_t n)
 	json_finish(&j);
 }
 
+/* As root, status first finishes what a killed berth left (deploy.h): only when no other berth
+ * holds the lock and no start it queued is still running; otherwise status shows it. */
+static void resolve_unfinished(sd_bus *bus, char *const *names)
+{
+	_cleanup_close_ int lock_fd = -1;
+	struct report rep;
+	pid_t holder;
+	bool any = false;
+
+	if (geteuid() != 0)
+		return;
+	STRV_FOREACH(n, names)
+		any |= txn_exists(BERTH_STATE_ROOT, *n);
+	if (!any || (lock_fd = lock_acquire(BERTH_LOCK_PATH, 0, &holder)) < 0)
+		return;
+	report_init(&rep, NULL, true);
+	STRV_FOREACH(n, names)
+		if (txn_exists(BERTH_STATE_ROOT, *n))
+			(void)deploy_resolve(bus, *n, false, &rep);
+	if (!arg_json)
+		for (size_t i = 0; i < rep.n; i++)
+			printf("%s: %s\n", rep.steps[i].step, rep.steps[i].detail);
+	report_release(&rep);
+}
+
 static int exec_status(int argc, char **argv)
 {
 	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
@@ -245,6 +294,7 @@ static int exec_status(int argc, char **argv)
 	ex = cli_open_bus(&bus);
 	if (ex != BERTH_EXIT_OK)
 		return cli_fail("status", ex);
+	resolve_unfinished(bus, names);
 
 	size_t n = strv_length(names);
 	struct service_state *v = calloc(n + 1, sizeof(*v));

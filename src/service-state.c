@@ -118,6 +118,9 @@ void service_state_fill_local(struct service_state *v, unsigned flags)
 	fill_manifest_parts(v, have_rel ? &rel : NULL, flags);
 	if (have_rel)
 		release_release(&rel);
+	if (v->st.main_pid)
+		(void)service_running_release(v->name, v->st.main_pid, &v->running);
+	v->have_txn = txn_load(BERTH_STATE_ROOT, v->name, &v->txn) >= 0;
 	if (!isempty(v->st.control_group) && cgroup_read(v->st.control_group, &v->cg) >= 0) {
 		v->have_cgroup = true;
 		if (cgroup_compare(&v->cg, &v->st, &v->mismatches) < 0)
@@ -189,8 +192,12 @@ void service_state_release(struct service_state *v)
 	free(v->bus_error_text);
 	unit_status_release(&v->st);
 	free(v->release);
+	free(v->running);
+	txn_release(&v->txn);
 	strv_free(v->mismatches);
 	v->bus_error_text = NULL;
 	v->release = NULL;
+	v->running = NULL;
+	v->have_txn = false;
 	v->mismatches = NULL;
 }

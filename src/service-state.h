@@ -16,6 +16,7 @@
 #include "cgroup.h"
 #include "goruntime.h"
 #include "health.h"
+#include "txn.h"
 
 enum service_state_flags {
 	SERVICE_STATE_GO = 1 << 0,           /* the Go decision (reads the manifest and the binary) */
@@ -30,6 +31,9 @@ struct service_state {
 	struct unit_status st;
 	bool have_status;
 	char *release;            /* current release, NULL if none */
+	char *running;            /* the release the main process runs, NULL if unknown or not running */
+	bool have_txn;            /* an unfinished deploy/rollback/apply left its record (txn.h) */
+	struct txn txn;
 	int64_t ready_msec;       /* from the last readiness check, -1 unknown */
 	bool health_checked;
 	struct probe_result health;
