@@ -83,7 +83,7 @@ sources=$(mirror_for "$release")
 t0=$SECONDS
 tmp=$(mktemp -d "$base/.build.$key.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
-echo "image.sh: building the $release${variant:+ $variant} VM image in $dir (about a minute)" >&2
+echo "image.sh: building the $release${variant:+ $variant} VM image in $dir (a few minutes)" >&2
 export DEBIAN_FRONTEND=noninteractive
 
 # --- the root file system and the release's cloud kernel ---------------------------------------

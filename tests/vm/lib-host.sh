@@ -3,7 +3,7 @@
 
 # mirror_for RELEASE: mmdebstrap's last argument for RELEASE, from this host's own apt sources:
 # for the host's own release its deb822 sources file (with the updates and security suites it
-# lists), else one line "deb URI RELEASE main" with the URI of the host's first Debian source.
+# lists), else one line "deb URI RELEASE main" with the URI of the host's first apt source.
 # No registry address is written anywhere else.
 mirror_for() {
 	local release=$1 own uri
@@ -12,11 +12,12 @@ mirror_for() {
 		echo /etc/apt/sources.list.d/debian.sources
 		return 0
 	fi
-	uri=$(awk '$1 == "URIs:" { print $2; exit }' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
-	[ -n "$uri" ] || uri=$(awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i !~ /^\[/) { print $i; exit } }' \
-		/etc/apt/sources.list 2>/dev/null || true)
+	uri=$(cat /etc/apt/sources.list.d/debian.sources /etc/apt/sources.list.d/*.sources 2>/dev/null |
+		awk '$1 == "URIs:" { print $2; exit }' || true)
+	[ -n "$uri" ] || uri=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
+		awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i !~ /^\[/) { print $i; exit } }' || true)
 	if [ -z "$uri" ]; then
-		echo "no Debian source in /etc/apt/sources.list.d/debian.sources or /etc/apt/sources.list" >&2
+		echo "no Debian source in /etc/apt/sources.list or /etc/apt/sources.list.d/" >&2
 		return 1
 	fi
 	echo "deb $uri $release main"
