@@ -2,6 +2,7 @@
 #include "test.h"
 
 #include "goruntime.h"
+#include "macro.h"
 #include "strv.h"
 #include "unit.h"
 #include "unit-decode.h"
@@ -11,7 +12,7 @@ static const char *const allowed_keys[] = {
 	"Description", "Documentation", "After", "Wants", "StartLimitIntervalSec", "StartLimitBurst",
 	"Type", "ExecStart", "ExecStartPost", "Restart", "RestartSec", "TimeoutStopSec",
 	"TimeoutStartSec", "KillMode", "DynamicUser", "User", "Group", "StateDirectory",
-	"StateDirectoryMode", "LogsDirectory", "LogsDirectoryMode", "WorkingDirectory", "Environment",
+	"StateDirectoryMode", "CacheDirectory", "CacheDirectoryMode", "LogsDirectory", "LogsDirectoryMode", "WorkingDirectory", "Environment",
 	"EnvironmentFile", "CPUQuota", "MemoryMax", "MemoryHigh", "MemorySwapMax", "TasksMax",
 	"LimitNOFILE", "CPUWeight", "IOWeight", "NoNewPrivileges", "ProtectSystem", "ProtectHome",
 	"PrivateTmp", "PrivateDevices", "PrivateMounts", "PrivateUsers", "PrivateNetwork",
@@ -140,7 +141,8 @@ static void test_hardened_defaults(void **state)
 				"LockPersonality=yes", "MemoryDenyWriteExecute=yes",
 				"SystemCallArchitectures=native", "SystemCallFilter=@system-service",
 				"RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX", "CapabilityBoundingSet=",
-				"UMask=0077", "StateDirectory=hello", "Restart=on-failure", "RestartSec=1s",
+				"UMask=0077", "StateDirectory=hello", "CacheDirectory=hello",
+				"CacheDirectoryMode=0700", "Restart=on-failure", "RestartSec=1s",
 				"TimeoutStopSec=30s", "StartLimitBurst=5", "StartLimitIntervalSec=1min",
 				"ExecStart=\"/var/lib/berth/hello/current/hello\"", "Description=berth service hello",
 				"WantedBy=multi-user.target", NULL };
@@ -179,7 +181,8 @@ static void test_hostile_values(void **state)
 	char *u = render(m, NULL, 2);
 	assert_int_equal(count_key(u, "ExecStart"), 1);
 	assert_int_equal(count_key(u, "ExecStartPost"), 0);
-	assert_int_equal(count_key(u, "Environment"), 3);
+	/* the manifest's three, then HOME and four XDG directories */
+	assert_int_equal(count_key(u, "Environment"), 3 + 5);
 
 	char *exec = value_of(u, "ExecStart", 0), **w = NULL;
 	int n = decode_words(exec, true, &w);
@@ -210,6 +213,61 @@ static void test_hostile_values(void **state)
 	free_words(p);
 	free(rw);
 	free(u);
+	free_manifest(m);
+}
+
+/* Every service has a HOME and XDG base directories in its own state and cache directories
+ * (many Go programs exit without HOME, which systemd leaves unset with DynamicUser=yes); a name
+ * set in [environment] wins and is written once. */
+static void test_home_environment(void **state)
+{
+	static const char *const defaults[] = {
+		"Environment=\"HOME=/var/lib/hello\"",
+		"Environment=\"XDG_CONFIG_HOME=/var/lib/hello/.config\"",
+		"Environment=\"XDG_DATA_HOME=/var/lib/hello/.local/share\"",
+		"Environment=\"XDG_STATE_HOME=/var/lib/hello/.local/state\"",
+		"Environment=\"XDG_CACHE_HOME=/var/cache/hello\"",
+	};
+	struct manifest *m = new_manifest("hello");
+	char *u = render(m, NULL, 2), **l = NULL;
+
+	(void)state;
+	for (size_t i = 0; i < ELEMENTSOF(defaults); i++)
+		assert_line(u, defaults[i]);
+	assert_int_equal(count_key(u, "Environment"), 5);
+	assert_line(u, "StateDirectory=hello");
+	assert_line(u, "CacheDirectory=hello");
+	assert_line(u, "CacheDirectoryMode=0700");
+	free(u);
+
+	/* the same with a user of its own: its home in /etc/passwd is not the service's */
+	m->user = strdup("www-data");
+	u = render(m, NULL, 2);
+	assert_line(u, "User=www-data");
+	for (size_t i = 0; i < ELEMENTSOF(defaults); i++)
+		assert_line(u, defaults[i]);
+	free(u);
+	free(m->user);
+	m->user = NULL;
+
+	m->env = calloc(2, sizeof(*m->env));
+	m->env[0] = (struct env_var){ strdup("HOME"), strdup("/srv/home dir") };
+	m->env[1] = (struct env_var){ strdup("XDG_CACHE_HOME"), strdup("/tmp/cache") };
+	m->n_env = 2;
+	u = render(m, NULL, 2);
+	assert_int_equal(count_key(u, "Environment"), 5);
+	assert_line(u, "Environment=\"HOME=/srv/home dir\"");
+	assert_line(u, "Environment=\"XDG_CACHE_HOME=/tmp/cache\"");
+	assert_null(strstr(u, "HOME=/var/lib/hello\""));
+	assert_null(strstr(u, "XDG_CACHE_HOME=/var/cache/hello"));
+	assert_line(u, "Environment=\"XDG_CONFIG_HOME=/var/lib/hello/.config\"");
+	free(u);
+
+	/* the list the unit is rendered from */
+	assert_int_equal(unit_home_environment(m, &l), 0);
+	assert_int_equal(strv_length(l), 3);
+	assert_string_equal(l[0], "XDG_CONFIG_HOME=/var/lib/hello/.config");
+	strv_free(l);
 	free_manifest(m);
 }
 
@@ -340,7 +398,8 @@ static void test_go_runtime(void **state)
 	m->n_env = 1;
 	u = render(m, &go119, 4);
 	assert_line(u, "Environment=\"GOMAXPROCS=7\"");
-	assert_int_equal(count_key(u, "Environment"), 1);
+	assert_int_equal(count_key(u, "Environment"), 1 + 5); /* and HOME, XDG_* */
+	assert_null(strstr(strstr(u, "GOMAXPROCS=") + 1, "GOMAXPROCS="));
 	free(u);
 	free_manifest(m);
 
@@ -392,6 +451,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hardened_defaults),
 		cmocka_unit_test(test_hostile_values),
+		cmocka_unit_test(test_home_environment),
 		cmocka_unit_test(test_unrepresentable_refused),
 		cmocka_unit_test(test_resources),
 		cmocka_unit_test(test_go_runtime),
