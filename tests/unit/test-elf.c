@@ -348,7 +348,8 @@ static const char synth_modinfo[] =
 	"build\tvcs.revision=0123456789abcdef0123456789abcdef01234567\n"
 	"build\tvcs.time=2024-01-02T03:04:05Z\n"
 	"build\tvcs.modified=false\n"
-	"build\t-trimpath=true\n";
+	"build\t-trimpath=true\n"
+	"build\tDefaultGODEBUG=containermaxprocs=0,updatemaxprocs=0\n";
 
 /* A RISC-V (or any) ELF64 image with section headers and a .go.buildinfo section at 0x1000:
  *   phdrs: LOAD R+X [0, 0x1000) at 0x10000; LOAD RW [0x1000, 0x1800) at 0x11000
@@ -1027,6 +1028,7 @@ static void test_new_format_section(void **state)
 	assert_string_equal(e.go.vcs_revision, "0123456789abcdef0123456789abcdef01234567");
 	assert_string_equal(e.go.vcs_time, "2024-01-02T03:04:05Z");
 	assert_int_equal(e.go.vcs_modified, 0);
+	assert_string_equal(e.go.default_godebug, "containermaxprocs=0,updatemaxprocs=0");
 	check_consistent(&e);
 	elf_info_release(&e);
 	image_free(&im);

@@ -1,6 +1,8 @@
 /* test-unit.c - rendering: hardening, limits, Go settings, and that no value can add a directive */
 #include "test.h"
 
+#include <inttypes.h>
+
 #include "goruntime.h"
 #include "macro.h"
 #include "strv.h"
@@ -271,6 +273,97 @@ static void test_home_environment(void **state)
 	free_manifest(m);
 }
 
+/* GOMAXPROCS and GOMEMLIMIT for the Go that built the binary: Go 1.25 reads the CPU quota and
+ * follows its changes, unless its DefaultGODEBUG (a go.mod older than 1.25) or GODEBUG in
+ * [environment] turns that off; no Go reads the memory limit, and Go before 1.19 has none. */
+static void test_go_policy_per_version(void **state)
+{
+	static const struct {
+		const char *version, *default_godebug, *env_godebug;
+		uint64_t gomaxprocs;
+		enum go_source maxprocs_source;
+		const char *maxprocs_why;
+		uint64_t gomemlimit;
+		const char *memlimit_why;
+	} cases[] = {
+		{ "go1.19.8", NULL, NULL, 2, GO_SOURCE_AUTO,
+		  "auto: ceil(CPUQuota=150%), at most the host's CPUs; go1.19.8 does not read cgroup CPU limits (Go 1.25 does)",
+		  943718400, "auto: 90% of MemoryMax=1000M, so the GC works harder" },
+		{ "go1.24.4", "asynctimerchan=1,tlsmlkem=0", NULL, 2, GO_SOURCE_AUTO,
+		  "go1.24.4 does not read cgroup CPU limits", 943718400, "no Go version reads the cgroup memory limit" },
+		{ "go1.25.0", NULL, NULL, 0, GO_SOURCE_NATIVE,
+		  "auto: go1.25.0 reads the CPU quota itself and follows changes", 943718400, "auto: 90%" },
+		{ "go1.26.1", "", NULL, 0, GO_SOURCE_NATIVE, "go1.26.1 reads the CPU quota itself and follows changes",
+		  943718400, "auto: 90%" },
+		{ "go1.25rc1", NULL, NULL, 0, GO_SOURCE_NATIVE, "reads the CPU quota itself", 943718400, "auto: 90%" },
+		{ "devel go1.26-4b2a7c1 Fri May 2 10:00:00 2025 +0000", NULL, NULL, 0, GO_SOURCE_NATIVE,
+		  "auto: devel go1.26-4b2a7c1", 943718400, "auto: 90%" },
+		{ "devel +4b2a7c1 Tue Aug 1 10:00:00 2023 +0000", NULL, NULL, 2, GO_SOURCE_AUTO,
+		  "devel +4b2a7c1 Tue Aug 1 10:00:00 2023 +0000 does not read cgroup CPU limits", 943718400, "auto: 90%" },
+		/* go.mod says go 1.24: the runtime keeps the old behaviour */
+		{ "go1.25.0", "containermaxprocs=0,decoratemappings=0,updatemaxprocs=0", NULL, 2, GO_SOURCE_AUTO,
+		  "go1.25.0 would read the quota itself, but containermaxprocs=0 in the binary's DefaultGODEBUG",
+		  943718400, "auto: 90%" },
+		{ "go1.25.0", "updatemaxprocs=0", NULL, 0, GO_SOURCE_NATIVE,
+		  "go1.25.0 reads the CPU quota itself when it starts, not its changes (updatemaxprocs=0 in the binary's "
+		  "DefaultGODEBUG",
+		  943718400, "auto: 90%" },
+		{ "go1.25.0", "containermaxprocs=0", "containermaxprocs=1", 0, GO_SOURCE_NATIVE, "follows changes", 943718400,
+		  "auto: 90%" },
+		{ "go1.25.0", NULL, "madvdontneed=1,containermaxprocs=0", 2, GO_SOURCE_AUTO,
+		  "but containermaxprocs=0 in [environment] GODEBUG", 943718400, "auto: 90%" },
+		{ "go1.26.0", NULL, "updatemaxprocs=0", 0, GO_SOURCE_NATIVE, "(updatemaxprocs=0 in [environment] GODEBUG)",
+		  943718400, "auto: 90%" },
+		/* GOMEMLIMIT came with Go 1.19 */
+		{ "go1.18.10", NULL, NULL, 2, GO_SOURCE_AUTO, "go1.18.10 does not read cgroup CPU limits", 0,
+		  "auto: go1.18.10 has no soft memory limit (Go 1.19 added GOMEMLIMIT)" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		struct manifest *m = new_manifest("hello");
+		struct elf_info bin = { .is_go = true,
+					.go.go_version = (char *)cases[i].version,
+					.go.default_godebug = (char *)cases[i].default_godebug };
+		struct go_decision d;
+		char *u;
+
+		m->cpu_quota_percent = 150;
+		m->memory_max = 1000ULL << 20;
+		if (cases[i].env_godebug) {
+			m->env = calloc(1, sizeof(*m->env));
+			m->env[0] = (struct env_var){ strdup("GODEBUG"), strdup(cases[i].env_godebug) };
+			m->n_env = 1;
+		}
+		go_decide(m, &bin, 8, &d);
+		if (d.gomaxprocs != cases[i].gomaxprocs || d.gomaxprocs_source != cases[i].maxprocs_source ||
+		    !strstr(d.why_gomaxprocs, cases[i].maxprocs_why))
+			fail_msg("%s: GOMAXPROCS %" PRIu64 " (%s): \"%s\"", cases[i].version, d.gomaxprocs,
+				 go_source_to_string(d.gomaxprocs_source), d.why_gomaxprocs);
+		if (d.gomemlimit != cases[i].gomemlimit || !strstr(d.why_gomemlimit, cases[i].memlimit_why))
+			fail_msg("%s: GOMEMLIMIT %" PRIu64 ": \"%s\"", cases[i].version, d.gomemlimit, d.why_gomemlimit);
+		assert_int_equal(d.gomemlimit_source, d.gomemlimit ? GO_SOURCE_AUTO : GO_SOURCE_NONE);
+
+		/* the unit says the same, and sets GOMAXPROCS only where Go would not size it itself */
+		u = render(m, &bin, 8);
+		assert_non_null(strstr(u, d.why_gomaxprocs));
+		assert_true(!strstr(u, "Environment=GOMAXPROCS=") == !cases[i].gomaxprocs);
+		assert_true(!strstr(u, "Environment=GOMEMLIMIT=") == !cases[i].gomemlimit);
+		free(u);
+		free_manifest(m);
+	}
+
+	unsigned major = 0, minor = 0;
+	assert_true(go_version_parse("devel go1.26-4b2a7c1 Fri May 2 10:00:00 2025 +0000", &major, &minor));
+	assert_int_equal(major, 1);
+	assert_int_equal(minor, 26);
+	assert_true(go_version_parse("go1.22.0 X:loopvar", &major, &minor));
+	assert_int_equal(minor, 22);
+	assert_false(go_version_parse("devel +4b2a7c1 Tue Aug 1 10:00:00 2023 +0000", &major, &minor));
+	assert_false(go_version_parse("devel", &major, &minor));
+	assert_false(go_version_parse("gccgo", &major, &minor));
+}
+
 static void test_unrepresentable_refused(void **state)
 {
 	struct unit_context ctx = { 0 };
@@ -455,6 +548,7 @@ int main(void)
 		cmocka_unit_test(test_unrepresentable_refused),
 		cmocka_unit_test(test_resources),
 		cmocka_unit_test(test_go_runtime),
+		cmocka_unit_test(test_go_policy_per_version),
 		cmocka_unit_test(test_identity_and_options),
 	};
 	return cmocka_run_group_tests_name("unit", tests, NULL, NULL);
