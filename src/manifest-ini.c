@@ -50,20 +50,6 @@ void ini_index_release(struct ini_index *x)
 	*x = (struct ini_index){ 0 };
 }
 
-static struct ini_line *index_add(struct ini_index *x, size_t *allocated, enum ini_line_kind kind)
-{
-	if (x->n == *allocated) {
-		size_t na = *allocated ? *allocated * 2 : 64;
-		struct ini_line *nl = realloc(x->lines, na * sizeof(*nl));
-		if (!nl)
-			return NULL;
-		x->lines = nl;
-		*allocated = na;
-	}
-	x->lines[x->n] = (struct ini_line){ .kind = kind };
-	return &x->lines[x->n++];
-}
-
 /* s[0..n) with blanks (isspace, as iniparser's strstrip()) cut at both ends, newly allocated */
 static char *strndup_stripped(const char *s, size_t n)
 {
@@ -111,6 +97,22 @@ static int index_classify(struct ini_line *l, const char *line)
 	return 0;
 }
 
+/* Adds a line of the given kind; a joined line's text is sorted further (index_classify()). */
+static int index_add(struct ini_index *x, size_t *allocated, enum ini_line_kind kind, unsigned first,
+		     unsigned last, size_t start, size_t end, const char *text)
+{
+	if (x->n == *allocated) {
+		size_t na = *allocated ? *allocated * 2 : 64;
+		struct ini_line *nl = realloc(x->lines, na * sizeof(*nl));
+		if (!nl)
+			return -ENOMEM;
+		x->lines = nl;
+		*allocated = na;
+	}
+	x->lines[x->n] = (struct ini_line){ .kind = kind, .first = first, .last = last, .start = start, .end = end };
+	return text ? index_classify(&x->lines[x->n++], text) : (x->n++, 0);
+}
+
 /* fgets() over the buffer, with feof() as glibc's stdio sets it: only when a read ran into the
  * end, not when the buffer filled up exactly at the end. */
 static bool mem_fgets(char *dst, size_t size, const char *buf, size_t len, size_t *pos, bool *eof)
@@ -151,7 +153,6 @@ int ini_index_build(const char *buf, size_t size, struct ini_index *ret)
 	unsigned lineno = 0, first = 0;
 	bool eof = false;
 	size_t last = 0;
-	struct ini_line *l;
 	int r;
 
 	for (;;) {
@@ -169,12 +170,7 @@ int ini_index_build(const char *buf, size_t size, struct ini_index *ret)
 			/* iniparser skips a lone newline, and a one-byte last line without one; index
 			 * the latter anyway: a stray character there is a mistake */
 			if (len == 1 && line[0] != '\n' && last == 0 && !blank_or_comment(line)) {
-				l = index_add(&x, &allocated, INI_LINE_BAD);
-				if (!l)
-					return -ENOMEM;
-				*l = (struct ini_line){ .kind = INI_LINE_BAD, .first = first, .last = lineno,
-							.start = start, .end = pos };
-				r = index_classify(l, line);
+				r = index_add(&x, &allocated, INI_LINE_BAD, first, lineno, start, pos, line);
 				if (r < 0)
 					return r;
 			}
@@ -185,13 +181,9 @@ int ini_index_build(const char *buf, size_t size, struct ini_index *ret)
 			/* iniparser would give up on the whole file here: skip to the next line */
 			while (pos < size && buf[pos++] != '\n')
 				;
-			l = index_add(&x, &allocated, INI_LINE_TOO_LONG);
-			if (!l)
-				return -ENOMEM;
-			l->first = first;
-			l->last = lineno;
-			l->start = start;
-			l->end = pos;
+			r = index_add(&x, &allocated, INI_LINE_TOO_LONG, first, lineno, start, pos, NULL);
+			if (r < 0)
+				return r;
 			memset(line, 0, sizeof(line));
 			last = 0;
 			continue;
@@ -207,14 +199,7 @@ int ini_index_build(const char *buf, size_t size, struct ini_index *ret)
 		}
 		last = 0;
 		if (!blank_or_comment(line)) {
-			l = index_add(&x, &allocated, INI_LINE_BAD);
-			if (!l)
-				return -ENOMEM;
-			l->first = first;
-			l->last = lineno;
-			l->start = start;
-			l->end = pos;
-			r = index_classify(l, line);
+			r = index_add(&x, &allocated, INI_LINE_BAD, first, lineno, start, pos, line);
 			if (r < 0)
 				return r;
 		}
@@ -222,13 +207,9 @@ int ini_index_build(const char *buf, size_t size, struct ini_index *ret)
 	}
 	if (last > 0) {
 		/* iniparser drops a continued line at the end of the file without a word */
-		l = index_add(&x, &allocated, INI_LINE_DANGLING);
-		if (!l)
-			return -ENOMEM;
-		l->first = first;
-		l->last = lineno;
-		l->start = start;
-		l->end = size;
+		r = index_add(&x, &allocated, INI_LINE_DANGLING, first, lineno, start, size, NULL);
+		if (r < 0)
+			return r;
 	}
 	*ret = x;
 	x = (struct ini_index){ 0 };
