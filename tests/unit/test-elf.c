@@ -1,7 +1,8 @@
 /* test-elf.c - the ELF and Go build info reader: real Go binaries, hand-built ELF images, hostile input
  *
- * $HELLO_AMD64 and $HELLO_ARM64 name the Go fixture binaries (tests/fixtures/hello) that `make check`
- * builds first; the tests fail, not skip, without them.
+ * $HELLO_AMD64 and $HELLO_ARM64 name the Go fixture binaries (tests/fixtures/hello), $GOHOME_STATIC
+ * and $GOHOME_CGO those of tests/fixtures/gohome, that `make check` builds first; the tests fail,
+ * not skip, without them.
  */
 #include "test.h"
 
@@ -557,6 +558,32 @@ static void test_go_arm64(void **state)
 	assert_int_equal(e.go.cgo_enabled, 0);
 	assert_false(e.go.trimpath);
 	check_consistent(&e);
+}
+
+/* The same program built by Debian's toolchain static and linked against libc (cgo): berth must
+ * see which is which (check, deploy's interpreter check). */
+static void test_go_static_and_cgo(void **state)
+{
+	_cleanup_(elf_info_release) struct elf_info st = {}, dyn = {};
+	const char *static_path = fixture("GOHOME_STATIC"), *cgo_path = fixture("GOHOME_CGO");
+
+	assert_int_equal(elf_inspect_file(static_path, &st), 0);
+	assert_true(st.is_go);
+	assert_null(st.interpreter);
+	assert_int_equal(st.go.cgo_enabled, 0);
+	assert_string_equal(st.go.main_module, "example.com/gohome");
+	assert_true(main_version_is_right(&st.go));
+	check_consistent(&st);
+
+	assert_int_equal(elf_inspect_file(cgo_path, &dyn), 0);
+	assert_true(dyn.is_go);
+	assert_non_null(dyn.interpreter);
+	assert_non_null(strstr(dyn.interpreter, "ld-linux"));
+	assert_int_equal(dyn.go.cgo_enabled, 1);
+	assert_string_equal(dyn.arch, elf_host_arch());
+	assert_string_equal(dyn.go.main_module, "example.com/gohome");
+	assert_string_equal(dyn.go.go_version, st.go.go_version);
+	check_consistent(&dyn);
 }
 
 static void check_dynamic(const char *path)
@@ -1293,6 +1320,7 @@ int main(void)
 		cmocka_unit_test(test_main_version_rules),
 		cmocka_unit_test(test_go_amd64),
 		cmocka_unit_test(test_go_arm64),
+		cmocka_unit_test(test_go_static_and_cgo),
 		cmocka_unit_test(test_dynamic),
 		cmocka_unit_test(test_file_errors),
 		cmocka_unit_test(test_truncated),
