@@ -291,6 +291,7 @@ static void go_buildinfo_release(struct go_buildinfo *go)
 	free(go->vcs);
 	free(go->vcs_revision);
 	free(go->vcs_time);
+	free(go->default_godebug);
 	*go = (struct go_buildinfo){ .cgo_enabled = -1, .vcs_modified = -1 };
 }
 
@@ -519,6 +520,8 @@ static int parse_build_line(struct go_buildinfo *go, const char *kv, size_t n)
 		return set_field(&go->vcs_revision, value, value_len);
 	if (memeq_str(key, key_len, "vcs.time"))
 		return set_field(&go->vcs_time, value, value_len);
+	if (memeq_str(key, key_len, "DefaultGODEBUG"))
+		return set_field(&go->default_godebug, value, value_len);
 	if (memeq_str(key, key_len, "CGO_ENABLED"))
 		go->cgo_enabled = memeq_str(value, value_len, "1") ? 1 : memeq_str(value, value_len, "0") ? 0 : -1;
 	else if (memeq_str(key, key_len, "vcs.modified"))

@@ -22,6 +22,8 @@ struct go_buildinfo {
 	char *vcs_revision; /* build vcs.revision= */
 	char *vcs_time;     /* build vcs.time= */
 	int vcs_modified;   /* build vcs.modified=: 1, 0 or -1 if absent */
+	char *default_godebug; /* build DefaultGODEBUG= ("containermaxprocs=0,updatemaxprocs=0,..."): the
+	                        * GODEBUG defaults of the module's go.mod version, NULL if absent */
 };
 
 struct elf_info {

@@ -1,7 +1,10 @@
 /* goruntime.h - what berth tells the Go runtime about the service's limits (pure)
  *
- * Go before 1.25 sizes GOMAXPROCS from the host's CPUs, not from the cgroup's CPU quota, and no
- * Go version derives a soft memory limit from MemoryMax. Left alone, a Go service limited to
+ * Go before 1.25 sizes GOMAXPROCS from the host's CPUs, not from the cgroup's CPU quota; Go 1.25
+ * reads the quota and follows its changes (unless its GODEBUG settings containermaxprocs or
+ * updatemaxprocs are 0, which a go.mod older than 1.25 implies), and a GOMAXPROCS variable would
+ * turn that off. No Go version derives a soft memory limit from MemoryMax, and before 1.19 Go has
+ * none (GOMEMLIMIT). Left alone, a Go service limited to
  * 1.5 CPUs on a 16-core host runs 16 Ps and gets throttled, and one limited to 512M grows its heap
  * until the kernel OOM-kills it instead of collecting harder. The decisions here are rendered into
  * the unit (with a comment saying why) and reported by `berth status --json`.
@@ -30,11 +33,13 @@ struct go_decision {
 	uint64_t gomemlimit;    /* bytes, 0 = leave unset */
 	enum go_source gomemlimit_source;
 	const char *gogc;       /* NULL = leave unset */
-	char why_gomaxprocs[160];
-	char why_gomemlimit[160];
+	char why_gomaxprocs[256];
+	char why_gomemlimit[256];
 };
 
-/* "go1.19.8" → 1, 19; false if it does not look like a Go release version. */
+/* "go1.19.8", "go1.25rc1", "go1.22.0 X:loopvar" → 1, 19 (1, 25; 1, 22); a development toolchain's
+ * "devel go1.26-4b2a7c1 ..." → the release it leads to, 1, 26; false for anything else, older
+ * development versions ("devel +4b2a7c1 ...") included. */
 bool go_version_parse(const char *v, unsigned *ret_major, unsigned *ret_minor);
 bool go_version_at_least(const char *v, unsigned major, unsigned minor);
 

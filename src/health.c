@@ -338,6 +338,31 @@ static int read_status(int fd, usec_t deadline, int *ret_status)
 	return http_parse_status_line(buf, have, ret_status);
 }
 
+/* Reads the rest of the answer and drops it, until the server closes, HEALTH_BODY_MAX bytes or the
+ * deadline. Closing with unread bytes makes the kernel reset the connection, and a service whose
+ * health URL returns a large page (a /metrics page) would log a failed write ("broken pipe",
+ * "connection reset by peer") for every probe. The answer is already judged: nothing here fails. */
+static void drain_answer(int fd, usec_t deadline)
+{
+	char buf[16384];
+	size_t total = 0;
+
+	while (total < HEALTH_BODY_MAX) {
+		ssize_t k = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+		if (k == 0)
+			return;
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			if ((errno != EAGAIN && errno != EWOULDBLOCK) || fd_wait(fd, POLLIN, deadline) < 0)
+				return;
+			continue;
+		}
+		total += (size_t)k;
+	}
+}
+
 /* One GET over an established connection. */
 static int http_exchange(int fd, const char *host_header, const char *path, usec_t deadline,
 			 int *ret_status)
@@ -364,6 +389,8 @@ static int http_exchange(int fd, const char *host_header, const char *path, usec
 	r = read_status(fd, deadline, ret_status);
 	if (r < 0 && r_send < 0 && (r == -ENODATA || r == -ECONNRESET || r == -EPIPE))
 		return r_send;
+	if (r >= 0)
+		drain_answer(fd, deadline);
 	return r;
 }
 

@@ -2,7 +2,8 @@
  *
  * Probes only ever talk to the local host (the manifest allows nothing else). The HTTP probe is
  * a minimal HTTP/1.0 GET over a non-blocking socket with one deadline for connect+send+receive;
- * it reads the status line only. Everything here returns 0 or -errno and never logs: the probe
+ * it judges the status line, then reads the rest of the answer (up to HEALTH_BODY_MAX, within
+ * the deadline) and drops it, so that the service's writes do not fail. Everything here returns 0 or -errno and never logs: the probe
  * result carries a one-line reason ("HTTP 503 from http://127.0.0.1:8080/healthz (expected 2xx)",
  * "connection refused on 127.0.0.1:8080", "nothing listens on port 8080",
  * "timed out after 2s on 127.0.0.1:8080", "HTTP: not an HTTP response from http://...").
@@ -25,6 +26,7 @@
 
 #define HEALTH_DEFAULT_TIMEOUT (2 * USEC_PER_SEC)         /* timeout 0 or USEC_UNSET */
 #define HEALTH_DEFAULT_READY_TIMEOUT (60 * USEC_PER_SEC)  /* ready_timeout 0 or USEC_UNSET */
+#define HEALTH_BODY_MAX (16u << 20) /* an answer's body is read (and dropped) up to this many bytes */
 #define HEALTH_READY_POLL_USEC (20 * USEC_PER_MSEC)       /* probe period while waiting for ready: a refused loopback connect costs microseconds, and every poll period is start latency */
 
 struct health_spec {

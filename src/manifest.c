@@ -1,21 +1,15 @@
 /* manifest.c - loading and validating one service's INI manifest (pure: reads the file, nothing else)
  *
- * Two readers look at the same bytes. iniparser (Debian's libiniparser 4.1) parses the file into
- * its dictionary; a line scan here follows the same rules (it mirrors iniparser_load() and
- * iniparser_line() step by step, the same sscanf() patterns included) and adds what the
- * dictionary loses: line numbers, the case of [environment] names, duplicates, the raw text of
- * args and read_write_paths. The values iniparser stored are compared with the scan's; if they
- * ever differ, that is reported instead of guessing which one is right.
+ * The file is read once. iniparser reads those bytes (manifest-ini.c) and is the parser of record
+ * for every value; an index of the same lines gives what its dictionary loses: line numbers, the
+ * case of [environment] names, repeated keys, and the raw text of args and read_write_paths.
  *
- * iniparser rules, as 4.1 implements them:
- *   - a line is at most 1022 bytes plus the newline; a longer one makes iniparser give up;
- *   - a line ending in a backslash (after trailing blanks are cut) continues on the next one:
- *     the backslash is dropped, the next line's leading blanks are kept; comment lines too;
- *   - "[name]" opens a section (name stripped and lowercased); "[]" keeps the previous section;
- *   - "key = value": key up to the first '=', stripped and lowercased;
- *     a value that starts with " or ' ends at the next same quote (no escapes, anything after
- *     the closing quote is ignored); otherwise it ends at the first ';' or '#', blanks cut;
- *   - lines starting with ';' or '#' are comments; anything else is a syntax error.
+ * What berth refuses it refuses before iniparser sees it, and iniparser is handed only the lines
+ * berth takes (the others empty, so line numbers stay): the headers of known sections and the
+ * first assignment of each key in them. One more rule keeps the meaning of a manifest the same
+ * on every Debian release: iniparser 4.2 takes a backslash inside a quoted value as an escape,
+ * where 4.1 keeps it, so such a value is refused, with a spelling that both read alike (see
+ * ini_quoted_value_problem() and berth.ini(5)). Everything else berth accepts, both read alike.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -29,9 +23,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <iniparser.h>
-
 #include "macro.h"
+#include "manifest-ini.h"
 #include "manifest-keys.h"
 #include "manifest.h"
 #include "size.h"
@@ -637,435 +630,27 @@ char *manifest_diag_format(const char *path, const struct manifest_diag *d)
 	return r;
 }
 
-/* ==== the line scan ========================================================================= */
-
-#define INI_LINE_SIZE 1024 /* iniparser's ASCIILINESZ */
-
-enum line_kind {
-	LINE_SECTION,
-	LINE_VALUE,
-	LINE_ERROR,
-};
-
-struct scan_entry {
-	enum line_kind kind;
-	unsigned line;      /* first physical line */
-	unsigned last_line; /* last physical line (where iniparser counts it) */
-	char *section;      /* SECTION: its name as iniparser keeps it; VALUE: the section in effect */
-	char *inner;        /* SECTION: the text between the brackets, stripped, as written */
-	char *key;          /* VALUE: lowercased, as iniparser stores it */
-	char *key_raw;      /* VALUE: as written */
-	char *value;        /* VALUE: as iniparser stores it */
-	char *raw;          /* VALUE: the text after the first '=', leading blanks cut */
-	char *error;        /* ERROR: the message */
-	size_t dup_of;      /* VALUE: index of the first entry with the same section and key, or SIZE_MAX */
-	bool last_of_key;   /* VALUE: the last entry with this section and key (what iniparser keeps) */
-};
-
-struct scan {
-	struct scan_entry *entries;
-	size_t n, allocated;
-	size_t n_errors;     /* lines iniparser refuses as well (it then loads nothing) */
-};
-
-static void scan_free(struct scan *s)
-{
-	for (size_t i = 0; i < s->n; i++) {
-		struct scan_entry *e = &s->entries[i];
-		free(e->section);
-		free(e->inner);
-		free(e->key);
-		free(e->key_raw);
-		free(e->value);
-		free(e->raw);
-		free(e->error);
-	}
-	free(s->entries);
-	*s = (struct scan){ 0 };
-}
-
-static struct scan_entry *scan_new_entry(struct scan *s, enum line_kind kind, unsigned line, unsigned last_line)
-{
-	if (s->n == s->allocated) {
-		size_t na = s->allocated ? s->allocated * 2 : 64;
-		struct scan_entry *ne = realloc(s->entries, na * sizeof(*ne));
-		if (!ne)
-			return NULL;
-		s->entries = ne;
-		s->allocated = na;
-	}
-	s->entries[s->n] = (struct scan_entry){
-		.kind = kind, .line = line, .last_line = last_line, .dup_of = SIZE_MAX,
-	};
-	return &s->entries[s->n++];
-}
-
-/* ini_too: iniparser fails on this line as well; otherwise only berth is stricter */
-static int scan_error(struct scan *s, bool ini_too, unsigned line, unsigned last_line, const char *fmt, ...)
-	_printf_(5, 6);
-static int scan_error(struct scan *s, bool ini_too, unsigned line, unsigned last_line, const char *fmt, ...)
-{
-	struct scan_entry *e = scan_new_entry(s, LINE_ERROR, line, last_line);
-	va_list ap;
-	int r;
-
-	if (!e)
-		return -ENOMEM;
-	va_start(ap, fmt);
-	r = vasprintf(&e->error, fmt, ap);
-	va_end(ap);
-	if (r < 0) {
-		e->error = NULL;
-		s->n--;
-		return -ENOMEM;
-	}
-	if (ini_too)
-		s->n_errors++;
-	return 0;
-}
-
-/* iniparser's strstrip(): blanks cut at both ends, in place; returns the new length */
-static size_t ini_strstrip(char *s)
-{
-	char *b = s, *e = s + strlen(s);
-
-	while (*b && isspace((unsigned char)*b))
-		b++;
-	while (e > b && isspace((unsigned char)e[-1]))
-		e--;
-	memmove(s, b, (size_t)(e - b));
-	s[e - b] = '\0';
-	return (size_t)(e - b);
-}
-
-static void ini_strlwc(char *s)
-{
-	for (; *s; s++)
-		*s = (char)tolower((unsigned char)*s);
-}
-
-/* iniparser's strlwc(s, s, len): lowercases and cuts s to at most len - 1 characters. That cut
- * matters after "[]", where the previous section's name is cut to one character. */
-static void ini_strlwc_n(char *s, size_t len)
-{
-	size_t i = 0;
-
-	if (len == 0)
-		return;
-	for (; s[i] && i < len - 1; i++)
-		s[i] = (char)tolower((unsigned char)s[i]);
-	s[i] = '\0';
-}
-
-/* fgets() on the file held in memory, with feof() as glibc's stdio sets it: only when a read
- * ran into the end, not when the buffer filled up exactly at the end. */
-static bool mem_fgets(char *dst, size_t size, const char *buf, size_t len, size_t *pos, bool *eof)
-{
-	size_t i = 0;
-
-	if (*pos >= len) {
-		*eof = true;
-		return false;
-	}
-	while (i + 1 < size) {
-		char c;
-		if (*pos >= len) {
-			*eof = true;
-			break;
-		}
-		c = buf[(*pos)++];
-		dst[i++] = c;
-		if (c == '\n')
-			break;
-	}
-	dst[i] = '\0';
-	return true;
-}
-
-/* iniparser_line(): classifies one logical line exactly as iniparser 4.1 does, with the same
- * sscanf() patterns; section keeps the section in effect (a "[]" line leaves it unchanged). */
-static int scan_line(struct scan *s, const char *input, char section[static INI_LINE_SIZE + 1], unsigned first,
-		     unsigned lineno, bool ini_too)
-{
-	char line[INI_LINE_SIZE + 1], key[INI_LINE_SIZE + 1], value[INI_LINE_SIZE + 1];
-	size_t len;
-	struct scan_entry *e;
-
-	snprintf(line, sizeof(line), "%s", input);
-	len = ini_strstrip(line);
-	if (len < 1 || line[0] == '#' || line[0] == ';')
-		return 0;
-
-	if (line[0] == '[' && line[len - 1] == ']') {
-		char inner[INI_LINE_SIZE + 1];
-
-		(void)sscanf(line, "[%1024[^]]", section);
-		ini_strstrip(section);
-		ini_strlwc_n(section, len);
-		snprintf(inner, sizeof(inner), "%.*s", (int)(len - 2), line + 1);
-		ini_strstrip(inner);
-		e = scan_new_entry(s, LINE_SECTION, first, lineno);
-		if (!e)
-			return -ENOMEM;
-		e->section = strdup(section);
-		e->inner = strdup(inner);
-		return e->section && e->inner ? 0 : -ENOMEM;
-	}
-
-	if (sscanf(line, "%1024[^=] = \"%1024[^\"]\"", key, value) == 2 ||
-	    sscanf(line, "%1024[^=] = '%1024[^\']'", key, value) == 2) {
-		/* quoted: the value is kept as it is between the quotes */
-	} else if (sscanf(line, "%1024[^=] = %1024[^;#]", key, value) == 2) {
-		ini_strstrip(value);
-		if (streq(value, "\"\"") || streq(value, "''"))
-			value[0] = '\0';
-	} else if (sscanf(line, "%1024[^=] = %1024[;#]", key, value) == 2 ||
-		   sscanf(line, "%1024[^=] %1024[=]", key, value) == 2) {
-		/* "key =", "key = ;comment" */
-		value[0] = '\0';
-	} else {
-		_cleanup_free_ char *q = manifest_quote(line);
-		if (!q)
-			return -ENOMEM;
-		if (first == 1 && startswith(line, "\xef\xbb\xbf"))
-			return scan_error(
-				s, ini_too, first, lineno,
-				"syntax error: the file starts with a byte order mark; save it as UTF-8 without one");
-		if (line[0] == '[')
-			return scan_error(s, ini_too, first, lineno,
-					  "syntax error in %s: a section header is [name] alone on its line", q);
-		return scan_error(s, ini_too, first, lineno,
-				  "syntax error in %s: expected \"key = value\", \"[section]\", or a comment starting "
-				  "with ; or #",
-				  q);
-	}
-
-	e = scan_new_entry(s, LINE_VALUE, first, lineno);
-	if (!e)
-		return -ENOMEM;
-	{
-		const char *eq = strchr(line, '=');
-		char raw_key[INI_LINE_SIZE + 1];
-
-		snprintf(raw_key, sizeof(raw_key), "%.*s", (int)(eq - line), line);
-		ini_strstrip(raw_key);
-		e->key_raw = strdup(raw_key);
-		e->key = strdup(raw_key);
-		if (e->key)
-			ini_strlwc(e->key);
-		eq++;
-		while (*eq && isspace((unsigned char)*eq))
-			eq++;
-		e->raw = strdup(eq);
-	}
-	e->section = strdup(section);
-	e->value = strdup(value);
-	return e->key_raw && e->key && e->raw && e->section && e->value ? 0 : -ENOMEM;
-}
-
-static int scan_buffer(const char *buf, size_t size, struct scan *s)
-{
-	char line[INI_LINE_SIZE + 1] = "";
-	char section[INI_LINE_SIZE + 1] = "";
-	size_t pos = 0, last = 0;
-	unsigned lineno = 0, first = 0;
-	bool eof = false;
-	int r;
-
-	while (mem_fgets(line + last, INI_LINE_SIZE - last, buf, size, &pos, &eof)) {
-		size_t len;
-
-		lineno++;
-		if (last == 0)
-			first = lineno;
-		len = strlen(line);
-		if (len <= 1) {
-			/* iniparser skips a lone newline, and a one-byte last line without one: look
-			 * at the latter anyway, a stray character there is a mistake */
-			if (len == 1 && line[0] != '\n' && last == 0) {
-				r = scan_line(s, line, section, first, lineno, false);
-				if (r < 0)
-					return r;
-			}
-			continue;
-		}
-		len--;
-		if (line[len] != '\n' && !eof) {
-			/* iniparser gives up on the whole file here; report it, skip the line, go on */
-			r = scan_error(s, true, first, lineno,
-				       "line is longer than %d bytes%s, the most the INI parser reads: shorten it, or "
-				       "move long values into environment_file",
-				       MANIFEST_LINE_MAX,
-				       first != lineno ? " (joined with the lines it continues)" : "");
-			if (r < 0)
-				return r;
-			while (pos < size && buf[pos++] != '\n')
-				;
-			memset(line, 0, sizeof(line));
-			last = 0;
-			continue;
-		}
-		/* trailing newline and blanks */
-		while (len != (size_t)-1 && (line[len] == '\n' || isspace((unsigned char)line[len])))
-			line[len--] = '\0';
-		if (len == (size_t)-1)
-			len = 0;
-		if (line[len] == '\\') {
-			last = len;
-			continue;
-		}
-		last = 0;
-		r = scan_line(s, line, section, first, lineno, true);
-		if (r < 0)
-			return r;
-		memset(line, 0, sizeof(line));
-	}
-	if (last > 0) {
-		/* iniparser drops a continued line at the end of the file without a word */
-		r = scan_error(
-			s, false, first, lineno,
-			"the last line ends with a backslash, which continues it onto a line that does not exist");
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
-
-static int entry_key_cmp(const void *a, const void *b, void *userdata)
-{
-	const struct scan_entry *entries = userdata;
-	const struct scan_entry *x = &entries[*(const size_t *)a], *y = &entries[*(const size_t *)b];
-	int c = strcmp(x->section, y->section);
-
-	if (c == 0)
-		c = strcmp(x->key, y->key);
-	if (c == 0)
-		c = x->line < y->line ? -1 : x->line > y->line ? 1 : 0;
-	return c;
-}
-
-/* Marks repeated keys (same section, same lowercased key: what iniparser cannot tell apart). */
-static int scan_mark_duplicates(struct scan *s)
-{
-	_cleanup_free_ size_t *idx = NULL;
-	size_t n = 0;
-
-	if (s->n == 0)
-		return 0;
-	idx = calloc(s->n, sizeof(size_t));
-	if (!idx)
-		return -ENOMEM;
-	for (size_t i = 0; i < s->n; i++)
-		if (s->entries[i].kind == LINE_VALUE)
-			idx[n++] = i;
-	qsort_r(idx, n, sizeof(size_t), entry_key_cmp, s->entries);
-	for (size_t i = 0; i < n;) {
-		size_t j = i + 1;
-		while (j < n && streq(s->entries[idx[j]].section, s->entries[idx[i]].section) &&
-		       streq(s->entries[idx[j]].key, s->entries[idx[i]].key)) {
-			s->entries[idx[j]].dup_of = idx[i];
-			j++;
-		}
-		s->entries[idx[j - 1]].last_of_key = true;
-		i = j;
-	}
-	return 0;
-}
-
-/* ==== iniparser ============================================================================= */
-
-struct ini_messages {
-	char *items[64];
-	size_t n;
-	bool oom;
-};
-
-static struct ini_messages *ini_capture;
-
-static int ini_error_callback(const char *format, ...) _printf_(1, 2);
-static int ini_error_callback(const char *format, ...)
-{
-	char *m = NULL;
-	va_list ap;
-
-	if (!ini_capture)
-		return 0;
-	va_start(ap, format);
-	if (vasprintf(&m, format, ap) < 0)
-		m = NULL;
-	va_end(ap);
-	if (!m)
-		ini_capture->oom = true;
-	else if (ini_capture->n < ELEMENTSOF(ini_capture->items))
-		ini_capture->items[ini_capture->n++] = m;
-	else
-		free(m);
-	return 0;
-}
-
-static dictionary *ini_load(const char *path, struct ini_messages *msgs)
-{
-	dictionary *d;
-
-	/* the callback is process-global: point it here only while loading, then restore
-	 * iniparser's default */
-	ini_capture = msgs;
-	iniparser_set_error_callback(ini_error_callback);
-	d = iniparser_load(path);
-	iniparser_set_error_callback(NULL);
-	ini_capture = NULL;
-	return d;
-}
-
-/* The line number in "iniparser: syntax error in PATH (N):..." or "... too long in PATH (N)". */
-static unsigned ini_message_line(const char *msg, const char *path)
-{
-	static const char *const prefixes[] = { "iniparser: syntax error in ", "iniparser: input line too long in " };
-
-	for (size_t i = 0; i < ELEMENTSOF(prefixes); i++) {
-		const char *p = startswith(msg, prefixes[i]);
-		uint64_t v;
-		char buf[16];
-		size_t n;
-
-		if (!p)
-			continue;
-		p = startswith(p, path);
-		if (!p || !(p = startswith(p, " (")))
-			return 0;
-		n = strspn(p, "0123456789");
-		if (n == 0 || n >= sizeof(buf) || p[n] != ')')
-			return 0;
-		memcpy(buf, p, n);
-		buf[n] = '\0';
-		return parse_uint_range(buf, 1, UINT32_MAX, &v) < 0 ? 0 : (unsigned)v;
-	}
-	return 0;
-}
-
-static void ini_messages_free(struct ini_messages *m)
-{
-	for (size_t i = 0; i < m->n; i++)
-		free(m->items[i]);
-	m->n = 0;
-}
-
-static void dictionary_freep(dictionary **d)
-{
-	if (*d)
-		iniparser_freedict(*d);
-}
-
 /* ==== loading ============================================================================== */
 
 struct loader {
 	const char *path;
 	struct manifest *m;
 	struct diag_list diags;
-	struct scan scan;
+	struct ini_index index;
+	const char **section_of; /* per indexed line: the known section an assignment is in, else NULL */
+	size_t *dup_of;          /* per assignment: the first one with the same section and key, or SIZE_MAX */
+	bool *keep;              /* per indexed line: handed to iniparser */
 	dictionary *dict;
 	unsigned key_line[64]; /* first line of each manifest_keys[] entry, 0 if absent */
 };
+
+static void loader_release(struct loader *l)
+{
+	ini_index_release(&l->index);
+	free(l->section_of);
+	free(l->dup_of);
+	free(l->keep);
+}
 
 static unsigned *key_line_slot(struct loader *l, const struct manifest_key *k)
 {
@@ -1231,44 +816,21 @@ static char *raw_value_cut(const char *raw)
 	return strndup(raw, end);
 }
 
-/* iniparser ends a quoted value at the next same quote and ignores the rest of the line: catch
- * what that would silently lose. */
-static const char *quoted_value_problem(const char *raw)
+/* The value iniparser read for line e (an assignment in a known section, not a repeat), or
+ * NULL: then iniparser refused the file (already reported) or did not see the line as the index
+ * did, which is reported here. */
+static const char *entry_value(struct loader *l, const struct ini_line *e, const char *section)
 {
-	const char *close, *rest;
-	char q = raw[0];
+	const char *v = ini_dictionary_value(l->dict, section, e->key);
 
-	if (q != '"' && q != '\'')
-		return NULL;
-	close = strchr(raw + 1, q);
-	if (!close)
-		return q == '"' ? "has no closing \" (quotes cannot be escaped: use '...' around a value with \")" :
-				  "has no closing ' (quotes cannot be escaped: use \"...\" around a value with ')";
-	for (rest = close + 1; *rest && isspace((unsigned char)*rest); rest++)
-		;
-	if (*rest && *rest != ';' && *rest != '#')
-		return q == '"' ? "continues after its closing \", which the INI parser ignores (quotes cannot be "
-				  "escaped: use '...' around a value with \", or quote the whole value)" :
-				  "continues after its closing ', which the INI parser ignores (quotes cannot be "
-				  "escaped: use \"...\" around a value with ', or quote the whole value)";
-	return NULL;
+	if (!v && l->dict)
+		diag_add(&l->diags, e->first, NULL, NULL,
+			 "internal error: the INI parser did not read this line as a key of [%s]; please report this",
+			 section);
+	return v;
 }
 
-/* The value of entry e as iniparser stored it; the scan's copy if iniparser did not load. */
-static const char *entry_value(struct loader *l, const struct scan_entry *e)
-{
-	char k[2 * INI_LINE_SIZE + 2];
-	const char *v;
-
-	if (!l->dict || !e->last_of_key || strchr(e->section, ':') ||
-	    strlen(e->section) + 1 + strlen(e->key) > INI_LINE_SIZE)
-		return e->value;
-	snprintf(k, sizeof(k), "%s:%s", e->section, e->key);
-	v = iniparser_getstring(l->dict, k, NULL);
-	return v ? v : e->value;
-}
-
-static void apply_problem(struct loader *l, const struct scan_entry *e, const char *section, const char *key,
+static void apply_problem(struct loader *l, const struct ini_line *e, const char *section, const char *key,
 			  int r, char *why)
 {
 	if (r == -ENOMEM || !why) {
@@ -1276,44 +838,63 @@ static void apply_problem(struct loader *l, const struct scan_entry *e, const ch
 		l->diags.oom = true;
 		return;
 	}
-	diag_add_take(&l->diags, e->line, section, key, why);
+	diag_add_take(&l->diags, e->first, section, key, why);
 }
 
-static void handle_env(struct loader *l, const struct scan_entry *e)
+/* A quoted value that iniparser 4.1 and 4.2 would read differently, or that loses text: true if
+ * reported. */
+static bool quoted_value_refused(struct loader *l, const struct ini_line *e, const char *section, const char *key)
 {
+	bool oom = false;
+	_cleanup_free_ char *why = ini_quoted_value_problem(e->name, e->raw, streq(section, "environment"), &oom);
+	_cleanup_free_ char *q = NULL;
+
+	if (oom) {
+		l->diags.oom = true;
+		return true;
+	}
+	if (!why)
+		return false;
+	q = manifest_quote(e->raw);
+	diag_add(&l->diags, e->first, section, key, "value %s %s", strempty(q), why);
+	return true;
+}
+
+static void handle_env(struct loader *l, size_t i)
+{
+	const struct ini_line *e = &l->index.lines[i];
 	const struct manifest_key *k = manifest_key_lookup("environment", e->key);
-	const char *value = entry_value(l, e), *why;
+	const char *value;
 	char *problem = NULL;
 	struct env_var *nv;
 	int r;
 
-	if (!env_name_is_valid(e->key_raw)) {
-		_cleanup_free_ char *q = manifest_quote(e->key_raw);
-		diag_add(&l->diags, e->line, "environment", e->key_raw,
+	if (!env_name_is_valid(e->name)) {
+		_cleanup_free_ char *q = manifest_quote(e->name);
+		diag_add(&l->diags, e->first, "environment", e->name,
 			 "invalid variable name %s: use letters, digits and _, not starting with a digit", strempty(q));
 		return;
 	}
-	if (e->dup_of != SIZE_MAX) {
-		const struct scan_entry *f = &l->scan.entries[e->dup_of];
-		if (streq(f->key_raw, e->key_raw))
-			diag_add(&l->diags, e->line, "environment", e->key_raw,
-				 "duplicate variable: %s is already set on line %u", e->key_raw, f->line);
+	if (l->dup_of[i] != SIZE_MAX) {
+		const struct ini_line *f = &l->index.lines[l->dup_of[i]];
+		if (streq(f->name, e->name))
+			diag_add(&l->diags, e->first, "environment", e->name,
+				 "duplicate variable: %s is already set on line %u", e->name, f->first);
 		else
 			diag_add(
-				&l->diags, e->line, "environment", e->key_raw,
+				&l->diags, e->first, "environment", e->name,
 				"%s differs only in case from %s on line %u, and the INI parser cannot tell them apart",
-				e->key_raw, f->key_raw, f->line);
+				e->name, f->name, f->first);
 		return;
 	}
-	why = quoted_value_problem(e->raw);
-	if (why) {
-		_cleanup_free_ char *q = manifest_quote(e->raw);
-		diag_add(&l->diags, e->line, "environment", e->key_raw, "value %s %s", strempty(q), why);
+	if (quoted_value_refused(l, e, "environment", e->name))
 		return;
-	}
+	value = entry_value(l, e, "environment");
+	if (!value)
+		return;
 	r = manifest_key_apply(k, value, l->m, &problem);
 	if (r < 0) {
-		apply_problem(l, e, "environment", e->key_raw, r, problem);
+		apply_problem(l, e, "environment", e->name, r, problem);
 		return;
 	}
 	nv = realloc(l->m->env, (l->m->n_env + 1) * sizeof(*nv));
@@ -1322,7 +903,7 @@ static void handle_env(struct loader *l, const struct scan_entry *e)
 		return;
 	}
 	l->m->env = nv;
-	nv[l->m->n_env] = (struct env_var){ .name = strdup(e->key_raw), .value = strdup(value), .line = e->line };
+	nv[l->m->n_env] = (struct env_var){ .name = strdup(e->name), .value = strdup(value), .line = e->first };
 	if (!nv[l->m->n_env].name || !nv[l->m->n_env].value) {
 		free(nv[l->m->n_env].name);
 		free(nv[l->m->n_env].value);
@@ -1333,9 +914,9 @@ static void handle_env(struct loader *l, const struct scan_entry *e)
 }
 
 /* "did you mean" for a key that section does not have (section NULL: before any section) */
-static void diag_unknown_key(struct loader *l, const struct scan_entry *e, const char *section)
+static void diag_unknown_key(struct loader *l, const struct ini_line *e, const char *section)
 {
-	_cleanup_free_ char *q = manifest_quote(e->key_raw);
+	_cleanup_free_ char *q = manifest_quote(e->name);
 	const char *const *names = section ? manifest_section_key_names(section) : NULL;
 	const char *near = names ? suggest_closest(e->key, names) : NULL;
 	const struct manifest_key *other = NULL;
@@ -1353,30 +934,30 @@ static void diag_unknown_key(struct loader *l, const struct scan_entry *e, const
 	}
 	if (!section) {
 		if (other)
-			diag_add(&l->diags, e->line, NULL, e->key_raw,
+			diag_add(&l->diags, e->first, NULL, e->name,
 				 "key %s comes before any [section]: did you mean [%s] %s?", q, other->section,
 				 other->name);
 		else
-			diag_add(&l->diags, e->line, NULL, e->key_raw,
+			diag_add(&l->diags, e->first, NULL, e->name,
 				 "key %s comes before any [section]: start the file with [service]", q);
 		return;
 	}
 	if (near)
-		diag_add(&l->diags, e->line, section, e->key_raw, "unknown key %s: did you mean %s?", q, near);
+		diag_add(&l->diags, e->first, section, e->name, "unknown key %s: did you mean %s?", q, near);
 	else if (other)
-		diag_add(&l->diags, e->line, section, e->key_raw, "unknown key %s in [%s]: did you mean [%s] %s?", q,
+		diag_add(&l->diags, e->first, section, e->name, "unknown key %s in [%s]: did you mean [%s] %s?", q,
 			 section, other->section, other->name);
 	else {
 		_cleanup_free_ char *list = names ? strv_join((char *const *)names, ", ") : NULL;
-		diag_add(&l->diags, e->line, section, e->key_raw, "unknown key %s: [%s] has %s", q, section,
+		diag_add(&l->diags, e->first, section, e->name, "unknown key %s: [%s] has %s", q, section,
 			 list ? list : "other keys");
 	}
 }
 
-static void diag_unknown_section(struct loader *l, const struct scan_entry *e)
+static void diag_unknown_section(struct loader *l, const struct ini_line *e, const char *lower)
 {
-	_cleanup_free_ char *q = printable(e->inner);
-	const char *near = suggest_closest(e->section, manifest_section_names());
+	_cleanup_free_ char *q = printable(e->name);
+	const char *near = suggest_closest(lower, manifest_section_names());
 	char list[256] = "";
 
 	if (!q) {
@@ -1384,18 +965,19 @@ static void diag_unknown_section(struct loader *l, const struct scan_entry *e)
 		return;
 	}
 	if (near) {
-		diag_add(&l->diags, e->line, e->section, NULL, "unknown section [%s]: did you mean [%s]?", q, near);
+		diag_add(&l->diags, e->first, lower, NULL, "unknown section [%s]: did you mean [%s]?", q, near);
 		return;
 	}
 	for (const char *const *n = manifest_section_names(); *n; n++) {
 		size_t used = strlen(list);
 		snprintf(list + used, sizeof(list) - used, "%s[%s]", used ? ", " : "", *n);
 	}
-	diag_add(&l->diags, e->line, e->section, NULL, "unknown section [%s]: use %s", q, list);
+	diag_add(&l->diags, e->first, lower, NULL, "unknown section [%s]: use %s", q, list);
 }
 
-static void handle_key(struct loader *l, const struct scan_entry *e, const char *section)
+static void handle_key(struct loader *l, size_t i, const char *section)
 {
+	const struct ini_line *e = &l->index.lines[i];
 	const struct manifest_key *k = manifest_key_lookup(section, e->key);
 	_cleanup_free_ char *cut = NULL;
 	const char *value;
@@ -1407,16 +989,18 @@ static void handle_key(struct loader *l, const struct scan_entry *e, const char 
 		diag_unknown_key(l, e, section);
 		return;
 	}
-	if (e->dup_of != SIZE_MAX) {
-		diag_add(&l->diags, e->line, section, k->name, "duplicate key: %s is already set on line %u", k->name,
-			 l->scan.entries[e->dup_of].line);
+	if (l->dup_of[i] != SIZE_MAX) {
+		diag_add(&l->diags, e->first, section, k->name, "duplicate key: %s is already set on line %u", k->name,
+			 l->index.lines[l->dup_of[i]].first);
 		return;
 	}
 	slot = key_line_slot(l, k);
 	if (slot && *slot == 0)
-		*slot = e->line;
+		*slot = e->first;
 
 	if (k->flags & MANIFEST_KEY_RAW) {
+		/* split by berth (like a shell), from the text as written: iniparser would end the
+		 * value at its first closing quote */
 		cut = raw_value_cut(e->raw);
 		if (!cut) {
 			l->diags.oom = true;
@@ -1424,85 +1008,192 @@ static void handle_key(struct loader *l, const struct scan_entry *e, const char 
 		}
 		value = cut;
 	} else {
-		const char *why = quoted_value_problem(e->raw);
-		if (why) {
-			_cleanup_free_ char *q = manifest_quote(e->raw);
-			diag_add(&l->diags, e->line, section, k->name, "value %s %s", strempty(q), why);
+		if (quoted_value_refused(l, e, section, k->name))
 			return;
-		}
-		value = entry_value(l, e);
+		value = entry_value(l, e, section);
+		if (!value)
+			return;
 	}
 	r = manifest_key_apply(k, value, l->m, &problem);
 	if (r < 0)
 		apply_problem(l, e, section, k->name, r, problem);
 }
 
-/* Every logical line in file order. */
+/* A section header's name lowercased (as iniparser stores it), and whether berth takes it: not
+ * empty, no bracket inside (iniparser 4.1 ends the name at the first ']', 4.2 at the last). */
+static char *section_name(const struct ini_line *e, bool *ret_well_formed)
+{
+	char *lower = strdup(e->name);
+
+	if (!lower)
+		return NULL;
+	for (char *p = lower; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	*ret_well_formed = !isempty(lower) && !strpbrk(lower, "[]");
+	return lower;
+}
+
+static void diag_section(struct loader *l, const struct ini_line *e, unsigned section_line[static 16])
+{
+	const struct manifest_section *s;
+	bool well_formed;
+	_cleanup_free_ char *lower = section_name(e, &well_formed);
+
+	if (!lower) {
+		l->diags.oom = true;
+		return;
+	}
+	if (isempty(lower)) {
+		diag_add(&l->diags, e->first, NULL, NULL, "empty section name \"[]\": use [service], [resources], ...");
+		return;
+	}
+	if (!well_formed) {
+		_cleanup_free_ char *h = NULL, *q = NULL;
+		if (asprintf(&h, "[%s]", e->name) < 0)
+			h = NULL;
+		q = h ? manifest_quote(h) : NULL;
+		diag_add(&l->diags, e->first, NULL, NULL, "malformed section header %s: use [name]", strempty(q));
+		return;
+	}
+	s = manifest_section_lookup(lower);
+	if (!s) {
+		diag_unknown_section(l, e, lower);
+		return;
+	}
+	size_t idx = (size_t)(s - manifest_sections);
+	if (idx >= 16)
+		return;
+	if (section_line[idx])
+		diag_add(&l->diags, e->first, s->name, NULL,
+			 "section [%s] appears again (first on line %u): keep each section in one place", s->name,
+			 section_line[idx]);
+	else
+		section_line[idx] = e->first;
+}
+
+static void diag_line_error(struct loader *l, const struct ini_line *e)
+{
+	_cleanup_free_ char *q = NULL;
+
+	switch (e->kind) {
+	case INI_LINE_TOO_LONG:
+		diag_add(&l->diags, e->first, NULL, NULL,
+			 "line is longer than %d bytes%s, the most the INI parser reads: shorten it, or move long "
+			 "values into environment_file",
+			 MANIFEST_LINE_MAX, e->first != e->last ? " (joined with the lines it continues)" : "");
+		return;
+	case INI_LINE_DANGLING:
+		diag_add(&l->diags, e->first, NULL, NULL,
+			 "the last line ends with a backslash, which continues it onto a line that does not exist");
+		return;
+	default:
+		break;
+	}
+	q = manifest_quote(e->text);
+	if (!q)
+		l->diags.oom = true;
+	else if (e->first == 1 && startswith(e->text, "\xef\xbb\xbf"))
+		diag_add(&l->diags, e->first, NULL, NULL,
+			 "syntax error: the file starts with a byte order mark; save it as UTF-8 without one");
+	else if (e->text[0] == '[')
+		diag_add(&l->diags, e->first, NULL, NULL,
+			 "syntax error in %s: a section header is [name] alone on its line", q);
+	else
+		diag_add(&l->diags, e->first, NULL, NULL,
+			 "syntax error in %s: expected \"key = value\", \"[section]\", or a comment starting with ; or #",
+			 q);
+}
+
+static int line_key_cmp(const void *a, const void *b, void *userdata)
+{
+	const struct loader *l = userdata;
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	int c = strcmp(l->section_of[i], l->section_of[j]);
+
+	if (c == 0)
+		c = strcmp(l->index.lines[i].key, l->index.lines[j].key);
+	if (c == 0)
+		c = i < j ? -1 : i > j ? 1 : 0;
+	return c;
+}
+
+/* Which section each assignment is in, which assignments repeat an earlier one (same section,
+ * same lowercased key: iniparser cannot tell them apart), and so which lines iniparser gets:
+ * the headers of known sections and the first assignment of each key in them. Everything else
+ * is refused by berth anyway (and reported by walk()). */
+static int plan(struct loader *l)
+{
+	_cleanup_free_ size_t *idx = NULL;
+	const char *current = NULL;
+	size_t n = l->index.n, n_idx = 0;
+
+	l->section_of = calloc(n + 1, sizeof(*l->section_of));
+	l->dup_of = calloc(n + 1, sizeof(*l->dup_of));
+	l->keep = calloc(n + 1, sizeof(*l->keep));
+	idx = calloc(n + 1, sizeof(*idx));
+	if (!l->section_of || !l->dup_of || !l->keep || !idx)
+		return -ENOMEM;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct ini_line *e = &l->index.lines[i];
+
+		l->dup_of[i] = SIZE_MAX;
+		if (e->kind == INI_LINE_SECTION) {
+			const struct manifest_section *s;
+			bool well_formed;
+			_cleanup_free_ char *lower = section_name(e, &well_formed);
+
+			if (!lower)
+				return -ENOMEM;
+			s = well_formed ? manifest_section_lookup(lower) : NULL;
+			current = s ? s->name : NULL;
+			l->keep[i] = current != NULL;
+		} else if (e->kind == INI_LINE_ASSIGNMENT && current) {
+			l->section_of[i] = current;
+			idx[n_idx++] = i;
+		}
+	}
+
+	qsort_r(idx, n_idx, sizeof(size_t), line_key_cmp, l);
+	for (size_t a = 0; a < n_idx;) {
+		size_t b = a + 1;
+		while (b < n_idx && streq(l->section_of[idx[a]], l->section_of[idx[b]]) &&
+		       streq(l->index.lines[idx[a]].key, l->index.lines[idx[b]].key)) {
+			l->dup_of[idx[b]] = idx[a];
+			b++;
+		}
+		l->keep[idx[a]] = true;
+		a = b;
+	}
+	return 0;
+}
+
+/* Every line in file order. */
 static void walk(struct loader *l)
 {
 	unsigned section_line[16] = { 0 };
-	const char *current = NULL; /* known section in effect, NULL if unknown or none yet */
 	bool any_section = false;
 
-	for (size_t i = 0; i < l->scan.n; i++) {
-		const struct scan_entry *e = &l->scan.entries[i];
+	for (size_t i = 0; i < l->index.n; i++) {
+		const struct ini_line *e = &l->index.lines[i];
 
 		switch (e->kind) {
-		case LINE_ERROR:
-			diag_add(&l->diags, e->line, NULL, NULL, "%s", e->error);
-			break;
-
-		case LINE_SECTION: {
-			const struct manifest_section *s;
-			_cleanup_free_ char *lower = strdup(e->inner);
-
+		case INI_LINE_SECTION:
 			any_section = true;
-			current = NULL;
-			if (!lower) {
-				l->diags.oom = true;
-				break;
-			}
-			ini_strlwc(lower);
-			if (isempty(e->inner)) {
-				diag_add(&l->diags, e->line, NULL, NULL,
-					 "empty section name \"[]\": use [service], [resources], ...");
-				break;
-			}
-			if (!streq(lower, e->section)) {
-				_cleanup_free_ char *h = NULL, *q = NULL;
-				if (asprintf(&h, "[%s]", e->inner) < 0)
-					h = NULL;
-				q = h ? manifest_quote(h) : NULL;
-				diag_add(&l->diags, e->line, NULL, NULL, "malformed section header %s: use [name]",
-					 strempty(q));
-				break;
-			}
-			s = manifest_section_lookup(e->section);
-			if (!s) {
-				diag_unknown_section(l, e);
-				break;
-			}
-			size_t idx = (size_t)(s - manifest_sections);
-			if (idx < ELEMENTSOF(section_line) && section_line[idx]) {
-				diag_add(
-					&l->diags, e->line, s->name, NULL,
-					"section [%s] appears again (first on line %u): keep each section in one place",
-					s->name, section_line[idx]);
-			} else if (idx < ELEMENTSOF(section_line))
-				section_line[idx] = e->line;
-			current = s->name;
+			diag_section(l, e, section_line);
 			break;
-		}
-
-		case LINE_VALUE:
+		case INI_LINE_ASSIGNMENT:
 			if (!any_section)
 				diag_unknown_key(l, e, NULL);
-			else if (!current)
+			else if (!l->section_of[i])
 				; /* in an unknown or broken section: reported once, at its header */
-			else if (streq(current, "environment"))
-				handle_env(l, e);
+			else if (streq(l->section_of[i], "environment"))
+				handle_env(l, i);
 			else
-				handle_key(l, e, current);
+				handle_key(l, i, l->section_of[i]);
+			break;
+		default:
+			diag_line_error(l, e);
 			break;
 		}
 	}
@@ -1596,92 +1287,17 @@ static void cross_check(struct loader *l)
 	}
 }
 
-static int str_cmp(const void *a, const void *b)
+/* What iniparser said about the lines it was given (it is given none that berth refuses, so
+ * anything here is news), and that it read them. */
+static void report_iniparser(struct loader *l, const struct ini_messages *msgs)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* iniparser and the scan must agree on what the file holds; if not, say so rather than use
- * values nobody can explain. */
-static void compare_with_iniparser(struct loader *l, const struct ini_messages *msgs)
-{
-	_cleanup_free_ char **names = NULL;
-	size_t n = 0, distinct = 0;
-	bool colon = false;
-
-	/* iniparser's own complaints, unless the scan already reported that line */
 	for (size_t i = 0; i < msgs->n; i++) {
-		unsigned at = ini_message_line(msgs->items[i], l->path);
-		bool known = false;
-		for (size_t j = 0; j < l->scan.n && at; j++) {
-			const struct scan_entry *e = &l->scan.entries[j];
-			if (e->kind == LINE_ERROR && e->line <= at && at <= e->last_line)
-				known = true;
-		}
-		if (!known) {
-			_cleanup_free_ char *q = manifest_quote(msgs->items[i]);
-			diag_add(&l->diags, at, NULL, NULL, "the INI parser reports: %s", strempty(q));
-		}
+		_cleanup_free_ char *q = manifest_quote(msgs->items[i]);
+		diag_add(&l->diags, ini_message_line(msgs->items[i], msgs->name), NULL, NULL,
+			 "the INI parser reports: %s", strempty(q));
 	}
-	if (msgs->oom)
-		l->diags.oom = true;
-
-	if (!l->dict) {
-		if (l->scan.n_errors == 0 && msgs->n == 0)
-			diag_add(&l->diags, 0, NULL, NULL, "the INI parser could not read the file");
-		return;
-	}
-	if (l->scan.n_errors > 0) {
-		diag_add(&l->diags, 0, NULL, NULL,
-			 "internal error: the INI parser accepted lines that berth's line scan refused; please report "
-			 "this");
-		return;
-	}
-
-	/* every value, and the number of entries */
-	names = calloc(l->scan.n + 1, sizeof(char *));
-	if (!names) {
-		l->diags.oom = true;
-		return;
-	}
-	for (size_t i = 0; i < l->scan.n; i++) {
-		struct scan_entry *e = &l->scan.entries[i];
-		if (e->kind == LINE_ERROR)
-			continue;
-		if (strchr(e->section, ':'))
-			colon = true;
-		if (e->kind == LINE_SECTION) {
-			names[n++] = e->section;
-			continue;
-		}
-		if (e->kind != LINE_VALUE || !e->last_of_key)
-			continue;
-		if (strchr(e->section, ':') || strlen(e->section) + 1 + strlen(e->key) > INI_LINE_SIZE)
-			continue;
-		char k[2 * INI_LINE_SIZE + 2];
-		snprintf(k, sizeof(k), "%s:%s", e->section, e->key);
-		const char *v = iniparser_getstring(l->dict, k, NULL);
-		if (!v || !streq(v, e->value)) {
-			diag_add(&l->diags, e->line, NULL, NULL,
-				 "internal error: the INI parser read this line differently from berth's line scan; "
-				 "please report this");
-			return;
-		}
-	}
-	if (colon)
-		return; /* "[a:b]" and key b in [a] are one dictionary entry: counting would mislead */
-	qsort(names, n, sizeof(char *), str_cmp);
-	for (size_t i = 0; i < n; i++)
-		if (i == 0 || !streq(names[i], names[i - 1]))
-			distinct++;
-	for (size_t i = 0; i < l->scan.n; i++)
-		if (l->scan.entries[i].kind == LINE_VALUE && l->scan.entries[i].last_of_key)
-			distinct++;
-	if ((size_t)l->dict->n != distinct)
-		diag_add(&l->diags, 0, NULL, NULL,
-			 "internal error: the INI parser found %d entries where berth's line scan found %zu; please "
-			 "report this",
-			 l->dict->n, distinct);
+	if (!l->dict && msgs->n == 0)
+		diag_add(&l->diags, 0, NULL, NULL, "the INI parser could not read the file");
 }
 
 static int read_manifest(const char *path, char **ret, size_t *ret_size, struct diag_list *diags)
@@ -1729,7 +1345,7 @@ static int read_manifest(const char *path, char **ret, size_t *ret_size, struct 
 
 int manifest_load(const char *path, struct manifest **ret, struct manifest_diags *diags)
 {
-	_cleanup_(dictionary_freep) dictionary *dict = NULL;
+	_cleanup_(ini_dictionary_freep) dictionary *dict = NULL;
 	_cleanup_(manifest_freep) struct manifest *m = NULL;
 	_cleanup_free_ char *buf = NULL;
 	struct ini_messages msgs = { .n = 0 };
@@ -1775,18 +1391,19 @@ int manifest_load(const char *path, struct manifest **ret, struct manifest_diags
 	if (r < 0)
 		goto finish;
 
-	r = scan_buffer(buf, size, &l.scan);
+	r = ini_index_build(buf, size, &l.index);
 	if (r < 0)
 		goto finish;
-	r = scan_mark_duplicates(&l.scan);
+	r = plan(&l);
 	if (r < 0)
 		goto finish;
-
-	dict = ini_load(path, &msgs);
+	r = ini_dictionary_load(buf, size, &l.index, l.keep, &dict, &msgs);
+	if (r < 0)
+		goto finish;
 	l.dict = dict;
 	l.m = m;
 
-	compare_with_iniparser(&l, &msgs);
+	report_iniparser(&l, &msgs);
 	walk(&l);
 	cross_check(&l);
 
@@ -1797,8 +1414,8 @@ int manifest_load(const char *path, struct manifest **ret, struct manifest_diags
 	r = l.diags.n > 0 || l.diags.n_dropped > 0 ? -EINVAL : 0;
 
 finish:
-	ini_messages_free(&msgs);
-	scan_free(&l.scan);
+	ini_messages_release(&msgs);
+	loader_release(&l);
 	if (r == -EINVAL)
 		diag_list_finish(&l.diags, diags);
 	else

@@ -1,8 +1,11 @@
 /* manifest.h - one service's INI manifest: the parsed, validated model (pure: no logging, no systemd)
  *
- * manifest_load() parses with iniparser, plus a raw line scan of the same file for what iniparser
- * cannot give: line numbers for messages, the exact case of [environment] names, duplicate keys,
- * and the raw text of `args` (iniparser would cut a value at its first closing quote).
+ * manifest_load() reads the file once; iniparser parses those bytes and gives every value, and an
+ * index of the same lines (manifest-ini.h) gives what iniparser cannot: line numbers for
+ * messages, the exact case of [environment] names, duplicate keys, and the raw text of `args` and
+ * `read_write_paths` (iniparser would cut a value at its first closing quote). A manifest means
+ * the same with iniparser 4.1 (Debian 12) and 4.2 (Debian 13): text they read differently is
+ * refused.
  * Every key of every section is described once, in the table in manifest-keys.c; validation
  * messages, "did you mean", man/berth.ini.5 and `berth help manifest` all follow that table.
  *

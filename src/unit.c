@@ -246,6 +246,8 @@ static void render_identity(struct out *o, const struct manifest *m)
 	/* the service's own writable places; with DynamicUser they live under /var/lib/private */
 	out_escaped(o, "StateDirectory", m->name, unit_escape_text);
 	out_line(o, "StateDirectoryMode=0700");
+	out_escaped(o, "CacheDirectory", m->name, unit_escape_text);
+	out_line(o, "CacheDirectoryMode=0700");
 	out_escaped(o, "LogsDirectory", m->name, unit_escape_text);
 	out_line(o, "LogsDirectoryMode=0700");
 	if (m->working_directory)
@@ -254,12 +256,71 @@ static void render_identity(struct out *o, const struct manifest *m)
 		out_line(o, "WorkingDirectory=%%S/%s", m->name);
 }
 
+static bool env_is_set(const struct manifest *m, const char *name)
+{
+	for (size_t i = 0; i < m->n_env; i++)
+		if (streq(m->env[i].name, name))
+			return true;
+	return false;
+}
+
+int unit_home_environment(const struct manifest *m, char ***ret)
+{
+	static const struct {
+		const char *name, *root, *sub;
+	} vars[] = {
+		{ "HOME", "/var/lib/", "" },
+		{ "XDG_CONFIG_HOME", "/var/lib/", "/.config" },
+		{ "XDG_DATA_HOME", "/var/lib/", "/.local/share" },
+		{ "XDG_STATE_HOME", "/var/lib/", "/.local/state" },
+		{ "XDG_CACHE_HOME", "/var/cache/", "" },
+	};
+	_cleanup_strv_free_ char **l = calloc(1, sizeof(char *));
+
+	if (!l)
+		return -ENOMEM;
+	for (size_t i = 0; i < ELEMENTSOF(vars); i++) {
+		char *a = NULL;
+		if (env_is_set(m, vars[i].name))
+			continue;
+		if (asprintf(&a, "%s=%s%s%s", vars[i].name, vars[i].root, m->name, vars[i].sub) < 0)
+			return -ENOMEM;
+		if (strv_push(&l, a) < 0)
+			return -ENOMEM;
+	}
+	*ret = TAKE_PTR(l);
+	return 0;
+}
+
+static void render_home(struct out *o, const struct manifest *m)
+{
+	_cleanup_strv_free_ char **l = NULL;
+	int r;
+
+	if (o->error)
+		return;
+	r = unit_home_environment(m, &l);
+	if (r < 0) {
+		o->error = r;
+		return;
+	}
+	if (!l[0])
+		return;
+	out_line(o, "# HOME and XDG directories in the service's own StateDirectory= and CacheDirectory=");
+	STRV_FOREACH(a, l) {
+		char *eq = strchr(*a, '=');
+		*eq = '\0';
+		out_env(o, *a, eq + 1);
+	}
+}
+
 static void render_environment(struct out *o, const struct manifest *m, const struct unit_context *ctx)
 {
 	struct go_decision go;
 
 	for (size_t i = 0; i < m->n_env; i++)
 		out_env(o, m->env[i].name, m->env[i].value);
+	render_home(o, m);
 	if (m->environment_file)
 		out_escaped(o, "EnvironmentFile", m->environment_file, unit_escape_path);
 

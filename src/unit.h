@@ -39,5 +39,11 @@ char *unit_name_for(const char *service_name);
  * the binary alone needs no daemon-reload */
 char *unit_exec_path(const struct unit_context *ctx, const char *service_name);
 
+/* The HOME and XDG base directory variables berth gives the service ("HOME=/var/lib/NAME",
+ * "XDG_CACHE_HOME=/var/cache/NAME", ...: its StateDirectory= and CacheDirectory=, which exist
+ * whatever the user), leaving out those that [environment] sets. Many programs need HOME (Go's
+ * os.UserHomeDir(), os.UserConfigDir()) and systemd sets none with DynamicUser=yes. */
+int unit_home_environment(const struct manifest *m, char ***ret);
+
 int unit_render(const struct manifest *m, const struct unit_context *ctx, struct rendered_unit *ret);
 void rendered_unit_release(struct rendered_unit *r);

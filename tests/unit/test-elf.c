@@ -1,7 +1,8 @@
 /* test-elf.c - the ELF and Go build info reader: real Go binaries, hand-built ELF images, hostile input
  *
- * $HELLO_AMD64 and $HELLO_ARM64 name the Go fixture binaries (tests/fixtures/hello) that `make check`
- * builds first; the tests fail, not skip, without them.
+ * $HELLO_AMD64 and $HELLO_ARM64 name the Go fixture binaries (tests/fixtures/hello), $GOHOME_STATIC
+ * and $GOHOME_CGO those of tests/fixtures/gohome, that `make check` builds first; the tests fail,
+ * not skip, without them.
  */
 #include "test.h"
 
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "elf.h"
+#include "goruntime.h"
 #include "macro.h"
 
 /* src/elf.h shadows the system <elf.h>: the constants the tests need. */
@@ -347,7 +349,8 @@ static const char synth_modinfo[] =
 	"build\tvcs.revision=0123456789abcdef0123456789abcdef01234567\n"
 	"build\tvcs.time=2024-01-02T03:04:05Z\n"
 	"build\tvcs.modified=false\n"
-	"build\t-trimpath=true\n";
+	"build\t-trimpath=true\n"
+	"build\tDefaultGODEBUG=containermaxprocs=0,updatemaxprocs=0\n";
 
 /* A RISC-V (or any) ELF64 image with section headers and a .go.buildinfo section at 0x1000:
  *   phdrs: LOAD R+X [0, 0x1000) at 0x10000; LOAD RW [0x1000, 0x1800) at 0x11000
@@ -412,6 +415,93 @@ static void build_old_image(struct image *im, bool is64, const char *version, co
 
 /* ---- the Go fixture binaries ---------------------------------------------------------------- */
 
+/* Whether go->main_version is what the toolchain that built the binary stamps for a module
+ * built from its own directory: "(devel)" before Go 1.24, and from 1.24 when there is no VCS
+ * information; from Go 1.24 with it, a version from the VCS: the tag of the commit ("v1.2.3") or
+ * a pseudo-version ending in the commit's time and revision ("v0.0.0-20260102030405-0123456789ab"),
+ * with "+dirty" exactly when the tree had changes (vcs.modified). */
+static bool main_version_is_right(const struct go_buildinfo *go)
+{
+	const char *v = go->main_version;
+	char stamp[32] = "", dirty_cut[256];
+	size_t n;
+
+	if (!v)
+		return false;
+	if (!go->vcs || !go_version_at_least(go->go_version, 1, 24))
+		return streq(v, "(devel)");
+	if (v[0] != 'v' || !go->vcs_revision || strlen(go->vcs_revision) < 12 || !go->vcs_time ||
+	    go->vcs_modified < 0)
+		return false;
+	n = strlen(v);
+	if (go->vcs_modified) {
+		if (n < 6 || !streq(v + n - 6, "+dirty"))
+			return false;
+		n -= 6;
+	} else if (strchr(v, '+'))
+		return false;
+	if (n >= sizeof(dirty_cut))
+		return false;
+	memcpy(dirty_cut, v, n);
+	dirty_cut[n] = '\0';
+	/* "2026-01-02T03:04:05Z" → "20260102030405-" + the first 12 hex digits of the revision, after
+	 * "-" (v0.0.0-TIME-REV) or "." (v1.4.3-0.TIME-REV, v1.5.0-rc.1.0.TIME-REV) */
+	for (const char *t = go->vcs_time; *t && strlen(stamp) < 14; t++)
+		if (*t >= '0' && *t <= '9')
+			strncat(stamp, t, 1);
+	strcat(stamp, "-");
+	strncat(stamp, go->vcs_revision, 12);
+	if (strlen(stamp) != 27)
+		return false;
+	if (n > strlen(stamp) + 1 && streq(dirty_cut + n - strlen(stamp), stamp) &&
+	    strchr("-.", dirty_cut[n - strlen(stamp) - 1]))
+		return true;
+	/* a tagged commit: vMAJOR.MINOR.PATCH */
+	return strspn(dirty_cut + 1, "0123456789.") == n - 1 && n >= 6;
+}
+
+static void test_main_version_rules(void **state)
+{
+	static const struct {
+		const char *go_version, *main_version, *vcs;
+		int modified;
+		bool right;
+	} cases[] = {
+		{ "go1.19.8", "(devel)", NULL, -1, true },
+		{ "go1.19.8", "(devel)", "git", 1, true }, /* before 1.24: never from the VCS */
+		{ "go1.24.4", "(devel)", NULL, -1, true },
+		{ "go1.24.4", "v0.0.0-20261202044253-8115452efd00", "git", 0, true },
+		{ "go1.24.4", "v0.0.0-20261202044253-8115452efd00+dirty", "git", 1, true },
+		{ "go1.25.0", "v1.4.3-0.20261202044253-8115452efd00", "git", 0, true },
+		{ "go1.24.4", "v1.2.3", "git", 0, true },
+		{ "go1.24.4", "v1.2.3+dirty", "git", 1, true },
+		{ "go1.24.4", "(devel)", "git", 0, false },
+		{ "go1.24.4", "v0.0.0-20261202044253-8115452efd00", "git", 1, false },
+		{ "go1.24.4", "v0.0.0-20261202044253-8115452efd00+dirty", "git", 0, false },
+		{ "go1.24.4", "v0.0.0-20261202044254-8115452efd00", "git", 0, false },
+		{ "go1.24.4", "v0.0.0-20261202044253-8115452efd01", "git", 0, false },
+		{ "go1.19.8", "v0.0.0-20261202044253-8115452efd00", "git", 0, false },
+		{ "go1.24.4", "v1.2.3-pre", "git", 0, false },
+		{ "go1.24.4", "v0.0.0x20261202044253-8115452efd00", "git", 0, false },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		struct go_buildinfo go = {
+			.go_version = (char *)cases[i].go_version,
+			.main_version = (char *)cases[i].main_version,
+			.vcs = (char *)cases[i].vcs,
+			.vcs_revision = (char *)"8115452efd0059be61a0f6be2dde6fc31b25633f",
+			.vcs_time = (char *)"2026-12-02T04:42:53Z",
+			.vcs_modified = cases[i].modified,
+		};
+		if (main_version_is_right(&go) != cases[i].right)
+			fail_msg("%s built %s (vcs %s, modified %d): should be %s", cases[i].go_version,
+				 cases[i].main_version, strempty(cases[i].vcs), cases[i].modified,
+				 cases[i].right ? "right" : "wrong");
+	}
+}
+
 static void test_go_amd64(void **state)
 {
 	const char *path = fixture("HELLO_AMD64");
@@ -432,7 +522,11 @@ static void test_go_amd64(void **state)
 	assert_non_null(startswith(e.go.go_version, "go1."));
 	assert_string_equal(e.go.path, "example.com/hello");
 	assert_string_equal(e.go.main_module, "example.com/hello");
-	assert_string_equal(e.go.main_version, "(devel)");
+	/* "(devel)", or from Go 1.24 a version from git when the tree is a checkout git can read */
+	if (!main_version_is_right(&e.go))
+		fail_msg("%s stamped main version \"%s\" (vcs %s, revision %s, time %s, modified %d)",
+			 e.go.go_version, e.go.main_version, strempty(e.go.vcs), strempty(e.go.vcs_revision),
+			 strempty(e.go.vcs_time), e.go.vcs_modified);
 	assert_string_equal(e.go.goos, "linux");
 	assert_string_equal(e.go.goarch, "amd64");
 	assert_int_equal(e.go.cgo_enabled, 0);
@@ -464,6 +558,32 @@ static void test_go_arm64(void **state)
 	assert_int_equal(e.go.cgo_enabled, 0);
 	assert_false(e.go.trimpath);
 	check_consistent(&e);
+}
+
+/* The same program built by Debian's toolchain static and linked against libc (cgo): berth must
+ * see which is which (check, deploy's interpreter check). */
+static void test_go_static_and_cgo(void **state)
+{
+	_cleanup_(elf_info_release) struct elf_info st = {}, dyn = {};
+	const char *static_path = fixture("GOHOME_STATIC"), *cgo_path = fixture("GOHOME_CGO");
+
+	assert_int_equal(elf_inspect_file(static_path, &st), 0);
+	assert_true(st.is_go);
+	assert_null(st.interpreter);
+	assert_int_equal(st.go.cgo_enabled, 0);
+	assert_string_equal(st.go.main_module, "example.com/gohome");
+	assert_true(main_version_is_right(&st.go));
+	check_consistent(&st);
+
+	assert_int_equal(elf_inspect_file(cgo_path, &dyn), 0);
+	assert_true(dyn.is_go);
+	assert_non_null(dyn.interpreter);
+	assert_non_null(strstr(dyn.interpreter, "ld-linux"));
+	assert_int_equal(dyn.go.cgo_enabled, 1);
+	assert_string_equal(dyn.arch, elf_host_arch());
+	assert_string_equal(dyn.go.main_module, "example.com/gohome");
+	assert_string_equal(dyn.go.go_version, st.go.go_version);
+	check_consistent(&dyn);
 }
 
 static void check_dynamic(const char *path)
@@ -935,6 +1055,7 @@ static void test_new_format_section(void **state)
 	assert_string_equal(e.go.vcs_revision, "0123456789abcdef0123456789abcdef01234567");
 	assert_string_equal(e.go.vcs_time, "2024-01-02T03:04:05Z");
 	assert_int_equal(e.go.vcs_modified, 0);
+	assert_string_equal(e.go.default_godebug, "containermaxprocs=0,updatemaxprocs=0");
 	check_consistent(&e);
 	elf_info_release(&e);
 	image_free(&im);
@@ -1196,8 +1317,10 @@ static void test_release(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_main_version_rules),
 		cmocka_unit_test(test_go_amd64),
 		cmocka_unit_test(test_go_arm64),
+		cmocka_unit_test(test_go_static_and_cgo),
 		cmocka_unit_test(test_dynamic),
 		cmocka_unit_test(test_file_errors),
 		cmocka_unit_test(test_truncated),

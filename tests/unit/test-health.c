@@ -509,6 +509,138 @@ static void test_http_answer_then_reset(void **state)
 	server_stop(&s);
 }
 
+/* ---- a large answer ---------------------------------------------------------------------- */
+
+struct body_report {
+	size_t sent;
+	int error; /* errno of the write that failed, 0 if all of it went out */
+};
+
+/* Answers every connection with 200 and a body of body_size bytes (a /metrics page), written
+ * the way a Go handler writes it; reports to report_fd how much went out and the error if a
+ * write failed (the "broken pipe" the service would log). */
+static _Noreturn void serve_big_body(int lfd, size_t body_size, int report_fd)
+{
+	static char chunk[65536];
+
+	memset(chunk, 'm', sizeof(chunk));
+	for (;;) {
+		struct body_report rep = { 0 };
+		char req[4096];
+		const char *head = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n";
+		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			_exit(1);
+		}
+		read_request(fd, req, sizeof(req));
+		if (send(fd, head, strlen(head), MSG_NOSIGNAL) < 0)
+			rep.error = errno;
+		while (!rep.error && rep.sent < body_size) {
+			size_t n = body_size - rep.sent < sizeof(chunk) ? body_size - rep.sent : sizeof(chunk);
+			ssize_t k = send(fd, chunk, n, MSG_NOSIGNAL);
+			if (k < 0) {
+				if (errno == EINTR)
+					continue;
+				rep.error = errno;
+				break;
+			}
+			rep.sent += (size_t)k;
+		}
+		shutdown(fd, SHUT_WR);
+		read_request(fd, req, sizeof(req)); /* until the client closes */
+		close(fd);
+		if (write(report_fd, &rep, sizeof(rep)) != sizeof(rep))
+			_exit(1);
+	}
+}
+
+static void big_body_server(struct server *s, size_t body_size, int *ret_report_fd)
+{
+	int pipefd[2], fd;
+
+	memset(s, 0, sizeof(*s));
+	s->family = AF_INET;
+	s->start_fd = -1;
+	fd = bound_socket(AF_INET, true, &s->port);
+	assert_true(fd >= 0);
+	assert_int_equal(pipe2(pipefd, O_CLOEXEC), 0);
+	s->pid = fork();
+	assert_true(s->pid >= 0);
+	if (s->pid == 0) {
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() == 1)
+			_exit(1);
+		close(pipefd[0]);
+		serve_big_body(fd, body_size, pipefd[1]);
+	}
+	close(fd);
+	close(pipefd[1]);
+	*ret_report_fd = pipefd[0];
+}
+
+static struct body_report next_report(int fd)
+{
+	struct body_report rep;
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	assert_int_equal(poll(&p, 1, 5000), 1);
+	assert_int_equal(read(fd, &rep, sizeof(rep)), (ssize_t)sizeof(rep));
+	return rep;
+}
+
+/* The probe reads the answer to its end before closing: a service whose health URL returns a
+ * large page must not see its writes fail ("broken pipe", "connection reset by peer") on every
+ * probe, as it would if the probe closed after the status line. */
+static void test_http_large_body_read_to_end(void **state)
+{
+	const size_t body = 8u << 20; /* more than fits in both sockets' buffers */
+	struct server s;
+	struct health_spec spec;
+	struct probe_result res;
+	int report;
+
+	big_body_server(&s, body, &report);
+	spec = http_spec("127.0.0.1", s.port, NULL);
+	for (int i = 0; i < 3; i++) {
+		struct body_report rep;
+
+		assert_int_equal(health_probe(&spec, &res), 0);
+		assert_true(res.healthy);
+		assert_int_equal(res.http_status, 200);
+		rep = next_report(report);
+		if (rep.error)
+			fail_msg("probe %d: the server's write failed after %zu bytes: %s", i, rep.sent,
+				 strerror(rep.error));
+		assert_int_equal(rep.sent, body);
+	}
+	assert_int_equal(health_http_get("127.0.0.1", s.port, "/metrics", 0, NULL), 200);
+	assert_int_equal(next_report(report).error, 0);
+	server_stop(&s);
+	close(report);
+}
+
+/* Beyond HEALTH_BODY_MAX the probe stops reading: the answer is known, and a page that never
+ * ends must not hold the probe until its timeout. */
+static void test_http_endless_body_bounded(void **state)
+{
+	struct server s;
+	struct health_spec spec;
+	struct probe_result res;
+	int report;
+
+	big_body_server(&s, (size_t)1 << 40, &report);
+	spec = http_spec("127.0.0.1", s.port, NULL);
+	spec.timeout = 10 * USEC_PER_SEC;
+	assert_int_equal(health_probe(&spec, &res), 0);
+	assert_true(res.healthy);
+	assert_true(res.elapsed < 5 * USEC_PER_SEC);
+	assert_true(next_report(report).sent >= HEALTH_BODY_MAX);
+	server_stop(&s);
+	close(report);
+}
+
 /* A reason longer than the buffer is cut and marked, never split into lines. */
 static void test_reason_truncated(void **state)
 {
@@ -886,6 +1018,8 @@ int main(void)
 		cmocka_unit_test(test_http_timeout),
 		cmocka_unit_test(test_http_closes),
 		cmocka_unit_test(test_http_answer_then_reset),
+		cmocka_unit_test(test_http_large_body_read_to_end),
+		cmocka_unit_test(test_http_endless_body_bounded),
 		cmocka_unit_test(test_reason_truncated),
 		cmocka_unit_test(test_http_refused),
 		cmocka_unit_test(test_http_get),

@@ -6,6 +6,7 @@
 #include "test.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -351,7 +352,8 @@ static void test_hostile_fixture(void **state)
 		{ "PERCENT", "100%n %% %h %i" },
 		{ "DOLLAR", "$HOME ${HOME} $$ $(id) `id`" },
 		{ "SEMI", "a;b#c" },
-		{ "MIXED", "it's 50% $HOME; #1 \\ back ${X}" },
+		{ "MIXED", "it's 50% $HOME; #1 back ${X}" },
+		{ "MIXED_BACKSLASH", "it's 50% $HOME \\ back ${X} \"x\"" },
 		{ "BACKSLASH", "C:\\path\\to\\x41" },
 		{ "EQUALS", "a=b==c" },
 		{ "UNICODE", "h\xc3\xa9llo w\xc3\xb6rld \xe2\x9c\x93" },
@@ -841,7 +843,7 @@ static void test_hostile_literal(void **state)
 			"H = 'semi;colon'\n"
 			"I = unquoted ; comment\n"
 			"J = unquoted # comment\n"
-			"K = \"trailing backslash is fine here\\\"\n");
+			"K = trailing backslash is fine here\\ ;\n");
 
 	(void)state;
 	assert_string_equal(m->description, "50%n off for $USER, \"quoted\" and back\\slash");
@@ -856,7 +858,8 @@ static void test_hostile_literal(void **state)
 	assert_string_equal(m->env[7].value, "semi;colon");
 	assert_string_equal(m->env[8].value, "unquoted");
 	assert_string_equal(m->env[9].value, "unquoted");
-	/* environment values are written quoted, so a trailing backslash is harmless there */
+	/* environment values are written quoted, so a trailing backslash is harmless there; a
+	 * comment after it keeps it from continuing the line */
 	assert_string_equal(m->env[10].value, "trailing backslash is fine here\\");
 }
 
@@ -875,11 +878,12 @@ static void test_hostile_refused(void **state)
 		{ "description = del\x7fhere", "service", "description", "contains the control character 0x7f" },
 		{ "description = cr\rhere", "service", "description", "contains a carriage return" },
 		{ "description = esc\x1b[31mred", "service", "description", "contains the control character 0x1b" },
-		{ "description = \"ends with a backslash\\\"", "service", "description", "ends with a backslash" },
-		{ "working_directory = \"/srv/x\\\"", "service", "working_directory", "ends with a backslash" },
+		{ "description = ends with a backslash\\ ;", "service", "description", "ends with a backslash" },
+		{ "working_directory = /srv/x\\ # comment", "service", "working_directory", "ends with a backslash" },
 		{ "working_directory = \"/srv/x \"", "service", "working_directory", "ends with a blank" },
 		{ "description = \" padded\"", "service", "description", "starts with a blank" },
-		{ "description = \"a\\\"b\"", "service", "description", "continues after its closing \"" },
+		{ "description = \"a\\\"b\"", "service", "description", "has a backslash inside quotes" },
+		{ "description = \"a\" \"b\"", "service", "description", "continues after its closing \"" },
 		{ "description = \"hello\" world", "service", "description", "continues after its closing \"" },
 		{ "description = \"unterminated", "service", "description", "has no closing \"" },
 		{ "description = 'unterminated", "service", "description", "has no closing '" },
@@ -1556,74 +1560,239 @@ static void test_man_page_matches_table(void **state)
 	}
 }
 
-/* ---- robustness: mutations of a valid file ------------------------------------------------- */
+/* ---- the same meaning on iniparser 4.1 (Debian 12) and 4.2 (Debian 13) ---------------------- */
 
-static void test_mutations(void **state)
+/* These run against whichever iniparser the tests are linked with, with the same expectations:
+ * a text both versions read alike is accepted with that value, any other is refused with a
+ * spelling that both read alike. */
+static void test_quoting_same_everywhere(void **state)
 {
-	_cleanup_free_ char *path = fixture("full.ini"), *orig = NULL;
-	static const char inject[] = "[]=;#\"'\\ \t\n\x01\xff\xc3%$";
-	const char *rounds_env = getenv("BERTH_TEST_MUTATIONS");
-	unsigned rounds = rounds_env ? (unsigned)strtoul(rounds_env, NULL, 10) : 1000;
-	uint64_t seed = 0x853c49e6748fea9bULL;
-	size_t len = 0;
-	FILE *f;
+	static const struct {
+		const char *line; /* in [environment] */
+		const char *value; /* accepted with this value, or NULL: refused */
+		const char *needle;
+	} cases[] = {
+		/* outside quotes a backslash is a backslash, in both */
+		{ "V = C:\\dir\\x41", "C:\\dir\\x41", NULL },
+		{ "V = a\\\"b\\'c\\\\d", "a\\\"b\\'c\\\\d", NULL },
+		{ "V = say \"hi\" and \\\"bye\\\"", "say \"hi\" and \\\"bye\\\"", NULL },
+		{ "V = back\\ ; a comment", "back\\", NULL },
+		/* quoted without a backslash: the text between the quotes, in both */
+		{ "V = \"a;b # c\"", "a;b # c", NULL },
+		{ "V = ' padded '", " padded ", NULL },
+		{ "V = \"it's\" ; comment \\ with \"quotes\\\"", "it's", NULL },
+		{ "V = \"\"", "", NULL },
+		{ "V = ''", "", NULL },
+		/* quoted with a backslash: 4.1 keeps it, 4.2 takes it as an escape */
+		{ "V = \"C:\\dir\"", NULL, "write it without quotes, as V = C:\\dir" },
+		{ "V = \"C:\\\\dir\"", NULL, "write it without quotes, as V = C:\\dir" },
+		{ "V = \"a\\\"b\"", NULL, "write it without quotes, as V = a\"b" },
+		{ "V = 'say \\\"hi\\\"'", NULL, "write it without quotes, as V = say \\\"hi\\\"" },
+		{ "V = 'it\\'s; ok'", NULL, "write it as V = \"it's; ok\"" },
+		{ "V = \"x\\\"", NULL, "end the line with a comment, as V = x\\ ;" },
+		{ "V = \"a;b\\\\c\"", NULL, "set the variable in an environment_file instead" },
+		{ "V = \" \\\\ \"", NULL, "no spelling reads the same in both" },
+		{ "V = \"a\\tb\"", NULL, "has a backslash inside quotes, which iniparser 4.1 (Debian 12) keeps but 4.2 (Debian 13) takes as an escape" },
+	};
 
 	(void)state;
-	f = fopen(path, "re");
-	assert_non_null(f);
-	orig = malloc(MANIFEST_FILE_MAX);
-	len = fread(orig, 1, MANIFEST_FILE_MAX, f);
-	fclose(f);
-	assert_true(len > 0);
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		_cleanup_free_ char *text = NULL;
 
-	for (unsigned i = 0; i < rounds; i++) {
-		_cleanup_free_ char *buf = malloc(len + 64);
-		struct manifest *m = NULL;
-		struct manifest_diags d = { 0 };
-		size_t n = len;
-		int r;
-
-		memcpy(buf, orig, len);
-		for (unsigned k = 0; k < 1 + i % 4; k++) {
-			seed ^= seed << 13;
-			seed ^= seed >> 7;
-			seed ^= seed << 17;
-			size_t at = (size_t)(seed % n);
-			char c = inject[(seed >> 32) % (sizeof(inject) - 1)];
-			switch ((seed >> 48) % 3) {
-			case 0: /* replace */
-				buf[at] = c;
-				break;
-			case 1: /* insert */
-				memmove(buf + at + 1, buf + at, n - at);
-				buf[at] = c;
-				n++;
-				break;
-			default: /* delete */
-				memmove(buf + at, buf + at + 1, n - at - 1);
-				n--;
-				break;
-			}
-		}
-		r = manifest_load(write_bytes(buf, n), &m, &d);
-		if (r == 0) {
-			assert_non_null(m);
-			assert_int_equal(d.n, 0);
-			manifest_free(m);
+		assert_true(asprintf(&text, "[service]\nname = x\n[environment]\n%s\n", cases[i].line) > 0);
+		if (cases[i].value) {
+			_cleanup_(manifest_freep) struct manifest *m = load_ok(text);
+			assert_int_equal(m->n_env, 1);
+			if (!streq(m->env[0].value, cases[i].value))
+				fail_msg("%s: read as \"%s\", expected \"%s\"", cases[i].line, m->env[0].value,
+					 cases[i].value);
 		} else {
-			assert_int_equal(r, -EINVAL);
-			assert_null(m);
-			assert_true(d.n > 0);
-			for (size_t j = 0; j < d.n; j++) {
-				if (strstr(d.items[j].message, "internal error") ||
-				    strstr(d.items[j].message, "INI parser reports")) {
-					dump_diags("mutated", &d);
-					fail_msg("round %u: iniparser and the line scan disagree", i);
-				}
+			struct manifest_diags d = { 0 };
+			load_bad(text, &d);
+			assert_int_equal(d.n, 1);
+			if (!find_diag(&d, 4, "environment", "V", cases[i].needle)) {
+				dump_diags("file", &d);
+				fail_msg("%s: no diag containing \"%s\"", cases[i].line, cases[i].needle);
 			}
 			manifest_diags_release(&d);
 		}
-		(void)unlink(tmpfiles[strv_length(tmpfiles) - 1]);
+	}
+
+	/* the advice names the key as written, in any section */
+	struct manifest_diags d = { 0 };
+	load_bad("[service]\nname = x\nDescription = \"50\\% off\"\n", &d);
+	assert_diag(&d, 3, "service", "description", "as Description = 50\\% off");
+	assert_int_equal(d.n, 1);
+	manifest_diags_release(&d);
+}
+
+/* A broken header names another section in 4.1 than in 4.2 ("[service]]": "service" or
+ * "service]"): what follows it must not reach the keys of a good section in either. */
+static void test_broken_headers_same_everywhere(void **state)
+{
+	struct manifest_diags d = { 0 };
+
+	(void)state;
+	load_bad("[service]\n"
+		 "name = good\n"
+		 "[service]]\n"        /* 3 */
+		 "name = bad name!\n"
+		 "[]\n"                /* 5: 4.1 keeps the previous section, 4.2 opens "" */
+		 "name = bad too!\n"
+		 "[resources]x]\n"     /* 7 */
+		 "memory = lots\n"
+		 "[resources]\n"
+		 "memory = 1G\n",
+		 &d);
+	assert_diag(&d, 3, NULL, NULL, "malformed section header \"[service]]\"");
+	assert_diag(&d, 5, NULL, NULL, "empty section name");
+	assert_diag(&d, 7, NULL, NULL, "malformed section header \"[resources]x]\"");
+	assert_int_equal(d.n, 3);
+	manifest_diags_release(&d);
+
+	/* a repeated key's value is the first one, the one the message points at */
+	load_bad("[service]\nname = x\nname = bad name!\n", &d);
+	assert_diag(&d, 3, "service", "name", "already set on line 2");
+	assert_int_equal(d.n, 1);
+	manifest_diags_release(&d);
+
+	/* "[service:name]" would be the same dictionary entry as [service] name */
+	load_bad("[service]\nname = x\n[service:name]\n", &d);
+	assert_diag(&d, 3, "service:name", NULL, "unknown section");
+	assert_int_equal(d.n, 1);
+	manifest_diags_release(&d);
+
+	/* a line iniparser would refuse (and then load nothing) does not hide the others' problems */
+	load_bad("[service]\nname = x\nnot ini at all\n[resources]\nmemory = lots\n", &d);
+	assert_diag(&d, 3, NULL, NULL, "syntax error in \"not ini at all\"");
+	assert_diag(&d, 5, "resources", "memory", "invalid size \"lots\"");
+	assert_int_equal(d.n, 2);
+	manifest_diags_release(&d);
+}
+
+/* ---- robustness: mutations of a valid file ------------------------------------------------- */
+
+/* One line of what a load gave, for comparing runs against different iniparser versions. */
+static void results_str(FILE *f, const char *what, const char *v)
+{
+	fprintf(f, " %s=", what);
+	if (!v) {
+		fputc('-', f);
+		return;
+	}
+	fputc('<', f);
+	for (const unsigned char *p = (const unsigned char *)v; *p; p++)
+		fprintf(f, *p < 0x20 || *p >= 0x7f || *p == '<' || *p == '>' ? "\\x%02x" : "%c", *p);
+	fputc('>', f);
+}
+
+static void results_line(FILE *f, const char *name, unsigned round, int r, const struct manifest *m,
+			 const struct manifest_diags *d)
+{
+	fprintf(f, "%s %u r=%d", name, round, r);
+	if (m) {
+		char *const *lists[] = { m->args, m->after, m->wants, m->read_write_paths, m->address_families };
+		results_str(f, "name", m->name);
+		results_str(f, "description", m->description);
+		results_str(f, "user", m->user);
+		results_str(f, "working_directory", m->working_directory);
+		results_str(f, "http", m->http_url);
+		for (size_t i = 0; i < ELEMENTSOF(lists); i++)
+			STRV_FOREACH(a, lists[i])
+				results_str(f, "item", *a);
+		for (size_t i = 0; i < m->n_env; i++) {
+			fprintf(f, " %u", m->env[i].line);
+			results_str(f, m->env[i].name, m->env[i].value);
+		}
+		fprintf(f, " memory=%" PRIu64 " cpu=%u", m->memory_max, m->cpu_quota_percent);
+	}
+	for (size_t i = 0; d && i < d->n; i++) {
+		_cleanup_free_ char *s = manifest_diag_format(NULL, &d->items[i]);
+		results_str(f, "diag", s);
+	}
+	fputc('\n', f);
+}
+
+/* Random edits of the valid fixtures, with the characters INI quoting is made of. No load may
+ * crash, leak, or find iniparser and the index in disagreement. With BERTH_MANIFEST_RESULTS=FILE,
+ * every result is written to FILE: the same file from a Debian 12 and a Debian 13 build shows
+ * that both iniparser versions give every one of these manifests the same meaning. */
+static void test_mutations(void **state)
+{
+	static const char *const fixtures[] = { "full.ini", "hostile.ini" };
+	static const char inject[] = "[]=;#\"'\\ \t\n\x01\xff\xc3%$:";
+	const char *rounds_env = getenv("BERTH_TEST_MUTATIONS"), *results_env = getenv("BERTH_MANIFEST_RESULTS");
+	unsigned rounds = rounds_env ? (unsigned)strtoul(rounds_env, NULL, 10) : 1000;
+	uint64_t seed = 0x853c49e6748fea9bULL;
+	_cleanup_fclose_ FILE *results = NULL;
+
+	(void)state;
+	if (results_env) {
+		results = fopen(results_env, "we");
+		assert_non_null(results);
+	}
+	for (size_t fx = 0; fx < ELEMENTSOF(fixtures); fx++) {
+		_cleanup_free_ char *path = fixture(fixtures[fx]), *orig = malloc(MANIFEST_FILE_MAX);
+		size_t len;
+		FILE *f = fopen(path, "re");
+
+		assert_non_null(f);
+		assert_non_null(orig);
+		len = fread(orig, 1, MANIFEST_FILE_MAX, f);
+		fclose(f);
+		assert_true(len > 0);
+
+		for (unsigned i = 0; i < rounds; i++) {
+			_cleanup_free_ char *buf = malloc(len + 64);
+			struct manifest *m = NULL;
+			struct manifest_diags d = { 0 };
+			size_t n = len;
+			int r;
+
+			memcpy(buf, orig, len);
+			for (unsigned k = 0; k < 1 + i % 4; k++) {
+				seed ^= seed << 13;
+				seed ^= seed >> 7;
+				seed ^= seed << 17;
+				size_t at = (size_t)(seed % n);
+				char c = inject[(seed >> 32) % (sizeof(inject) - 1)];
+				switch ((seed >> 48) % 3) {
+				case 0: /* replace */
+					buf[at] = c;
+					break;
+				case 1: /* insert */
+					memmove(buf + at + 1, buf + at, n - at);
+					buf[at] = c;
+					n++;
+					break;
+				default: /* delete */
+					memmove(buf + at, buf + at + 1, n - at - 1);
+					n--;
+					break;
+				}
+			}
+			r = manifest_load(write_bytes(buf, n), &m, &d);
+			if (results)
+				results_line(results, fixtures[fx], i, r, m, &d);
+			if (r == 0) {
+				assert_non_null(m);
+				assert_int_equal(d.n, 0);
+				manifest_free(m);
+			} else {
+				assert_int_equal(r, -EINVAL);
+				assert_null(m);
+				assert_true(d.n > 0);
+				for (size_t j = 0; j < d.n; j++) {
+					if (strstr(d.items[j].message, "internal error") ||
+					    strstr(d.items[j].message, "INI parser reports")) {
+						dump_diags("mutated", &d);
+						fail_msg("%s round %u: iniparser and the index disagree", fixtures[fx], i);
+					}
+				}
+				manifest_diags_release(&d);
+			}
+			(void)unlink(tmpfiles[strv_length(tmpfiles) - 1]);
+		}
 	}
 }
 
@@ -1659,6 +1828,8 @@ int main(void)
 		cmocka_unit_test(test_quote),
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_man_page_matches_table),
+		cmocka_unit_test(test_quoting_same_everywhere),
+		cmocka_unit_test(test_broken_headers_same_everywhere),
 		cmocka_unit_test(test_mutations),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -1,7 +1,10 @@
 /* test-unit.c - rendering: hardening, limits, Go settings, and that no value can add a directive */
 #include "test.h"
 
+#include <inttypes.h>
+
 #include "goruntime.h"
+#include "macro.h"
 #include "strv.h"
 #include "unit.h"
 #include "unit-decode.h"
@@ -11,7 +14,7 @@ static const char *const allowed_keys[] = {
 	"Description", "Documentation", "After", "Wants", "StartLimitIntervalSec", "StartLimitBurst",
 	"Type", "ExecStart", "ExecStartPost", "Restart", "RestartSec", "TimeoutStopSec",
 	"TimeoutStartSec", "KillMode", "DynamicUser", "User", "Group", "StateDirectory",
-	"StateDirectoryMode", "LogsDirectory", "LogsDirectoryMode", "WorkingDirectory", "Environment",
+	"StateDirectoryMode", "CacheDirectory", "CacheDirectoryMode", "LogsDirectory", "LogsDirectoryMode", "WorkingDirectory", "Environment",
 	"EnvironmentFile", "CPUQuota", "MemoryMax", "MemoryHigh", "MemorySwapMax", "TasksMax",
 	"LimitNOFILE", "CPUWeight", "IOWeight", "NoNewPrivileges", "ProtectSystem", "ProtectHome",
 	"PrivateTmp", "PrivateDevices", "PrivateMounts", "PrivateUsers", "PrivateNetwork",
@@ -140,7 +143,8 @@ static void test_hardened_defaults(void **state)
 				"LockPersonality=yes", "MemoryDenyWriteExecute=yes",
 				"SystemCallArchitectures=native", "SystemCallFilter=@system-service",
 				"RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX", "CapabilityBoundingSet=",
-				"UMask=0077", "StateDirectory=hello", "Restart=on-failure", "RestartSec=1s",
+				"UMask=0077", "StateDirectory=hello", "CacheDirectory=hello",
+				"CacheDirectoryMode=0700", "Restart=on-failure", "RestartSec=1s",
 				"TimeoutStopSec=30s", "StartLimitBurst=5", "StartLimitIntervalSec=1min",
 				"ExecStart=\"/var/lib/berth/hello/current/hello\"", "Description=berth service hello",
 				"WantedBy=multi-user.target", NULL };
@@ -179,7 +183,8 @@ static void test_hostile_values(void **state)
 	char *u = render(m, NULL, 2);
 	assert_int_equal(count_key(u, "ExecStart"), 1);
 	assert_int_equal(count_key(u, "ExecStartPost"), 0);
-	assert_int_equal(count_key(u, "Environment"), 3);
+	/* the manifest's three, then HOME and four XDG directories */
+	assert_int_equal(count_key(u, "Environment"), 3 + 5);
 
 	char *exec = value_of(u, "ExecStart", 0), **w = NULL;
 	int n = decode_words(exec, true, &w);
@@ -211,6 +216,152 @@ static void test_hostile_values(void **state)
 	free(rw);
 	free(u);
 	free_manifest(m);
+}
+
+/* Every service has a HOME and XDG base directories in its own state and cache directories
+ * (many Go programs exit without HOME, which systemd leaves unset with DynamicUser=yes); a name
+ * set in [environment] wins and is written once. */
+static void test_home_environment(void **state)
+{
+	static const char *const defaults[] = {
+		"Environment=\"HOME=/var/lib/hello\"",
+		"Environment=\"XDG_CONFIG_HOME=/var/lib/hello/.config\"",
+		"Environment=\"XDG_DATA_HOME=/var/lib/hello/.local/share\"",
+		"Environment=\"XDG_STATE_HOME=/var/lib/hello/.local/state\"",
+		"Environment=\"XDG_CACHE_HOME=/var/cache/hello\"",
+	};
+	struct manifest *m = new_manifest("hello");
+	char *u = render(m, NULL, 2), **l = NULL;
+
+	(void)state;
+	for (size_t i = 0; i < ELEMENTSOF(defaults); i++)
+		assert_line(u, defaults[i]);
+	assert_int_equal(count_key(u, "Environment"), 5);
+	assert_line(u, "StateDirectory=hello");
+	assert_line(u, "CacheDirectory=hello");
+	assert_line(u, "CacheDirectoryMode=0700");
+	free(u);
+
+	/* the same with a user of its own: its home in /etc/passwd is not the service's */
+	m->user = strdup("www-data");
+	u = render(m, NULL, 2);
+	assert_line(u, "User=www-data");
+	for (size_t i = 0; i < ELEMENTSOF(defaults); i++)
+		assert_line(u, defaults[i]);
+	free(u);
+	free(m->user);
+	m->user = NULL;
+
+	m->env = calloc(2, sizeof(*m->env));
+	m->env[0] = (struct env_var){ strdup("HOME"), strdup("/srv/home dir") };
+	m->env[1] = (struct env_var){ strdup("XDG_CACHE_HOME"), strdup("/tmp/cache") };
+	m->n_env = 2;
+	u = render(m, NULL, 2);
+	assert_int_equal(count_key(u, "Environment"), 5);
+	assert_line(u, "Environment=\"HOME=/srv/home dir\"");
+	assert_line(u, "Environment=\"XDG_CACHE_HOME=/tmp/cache\"");
+	assert_null(strstr(u, "HOME=/var/lib/hello\""));
+	assert_null(strstr(u, "XDG_CACHE_HOME=/var/cache/hello"));
+	assert_line(u, "Environment=\"XDG_CONFIG_HOME=/var/lib/hello/.config\"");
+	free(u);
+
+	/* the list the unit is rendered from */
+	assert_int_equal(unit_home_environment(m, &l), 0);
+	assert_int_equal(strv_length(l), 3);
+	assert_string_equal(l[0], "XDG_CONFIG_HOME=/var/lib/hello/.config");
+	strv_free(l);
+	free_manifest(m);
+}
+
+/* GOMAXPROCS and GOMEMLIMIT for the Go that built the binary: Go 1.25 reads the CPU quota and
+ * follows its changes, unless its DefaultGODEBUG (a go.mod older than 1.25) or GODEBUG in
+ * [environment] turns that off; no Go reads the memory limit, and Go before 1.19 has none. */
+static void test_go_policy_per_version(void **state)
+{
+	static const struct {
+		const char *version, *default_godebug, *env_godebug;
+		uint64_t gomaxprocs;
+		enum go_source maxprocs_source;
+		const char *maxprocs_why;
+		uint64_t gomemlimit;
+		const char *memlimit_why;
+	} cases[] = {
+		{ "go1.19.8", NULL, NULL, 2, GO_SOURCE_AUTO,
+		  "auto: ceil(CPUQuota=150%), at most the host's CPUs; go1.19.8 does not read cgroup CPU limits (Go 1.25 does)",
+		  943718400, "auto: 90% of MemoryMax=1000M, so the GC works harder" },
+		{ "go1.24.4", "asynctimerchan=1,tlsmlkem=0", NULL, 2, GO_SOURCE_AUTO,
+		  "go1.24.4 does not read cgroup CPU limits", 943718400, "no Go version reads the cgroup memory limit" },
+		{ "go1.25.0", NULL, NULL, 0, GO_SOURCE_NATIVE,
+		  "auto: go1.25.0 reads the CPU quota itself and follows changes", 943718400, "auto: 90%" },
+		{ "go1.26.1", "", NULL, 0, GO_SOURCE_NATIVE, "go1.26.1 reads the CPU quota itself and follows changes",
+		  943718400, "auto: 90%" },
+		{ "go1.25rc1", NULL, NULL, 0, GO_SOURCE_NATIVE, "reads the CPU quota itself", 943718400, "auto: 90%" },
+		{ "devel go1.26-4b2a7c1 Fri May 2 10:00:00 2025 +0000", NULL, NULL, 0, GO_SOURCE_NATIVE,
+		  "auto: devel go1.26-4b2a7c1", 943718400, "auto: 90%" },
+		{ "devel +4b2a7c1 Tue Aug 1 10:00:00 2023 +0000", NULL, NULL, 2, GO_SOURCE_AUTO,
+		  "devel +4b2a7c1 Tue Aug 1 10:00:00 2023 +0000 does not read cgroup CPU limits", 943718400, "auto: 90%" },
+		/* go.mod says go 1.24: the runtime keeps the old behaviour */
+		{ "go1.25.0", "containermaxprocs=0,decoratemappings=0,updatemaxprocs=0", NULL, 2, GO_SOURCE_AUTO,
+		  "go1.25.0 would read the quota itself, but containermaxprocs=0 in the binary's DefaultGODEBUG",
+		  943718400, "auto: 90%" },
+		{ "go1.25.0", "updatemaxprocs=0", NULL, 0, GO_SOURCE_NATIVE,
+		  "go1.25.0 reads the CPU quota itself when it starts, not its changes (updatemaxprocs=0 in the binary's "
+		  "DefaultGODEBUG",
+		  943718400, "auto: 90%" },
+		{ "go1.25.0", "containermaxprocs=0", "containermaxprocs=1", 0, GO_SOURCE_NATIVE, "follows changes", 943718400,
+		  "auto: 90%" },
+		{ "go1.25.0", NULL, "madvdontneed=1,containermaxprocs=0", 2, GO_SOURCE_AUTO,
+		  "but containermaxprocs=0 in [environment] GODEBUG", 943718400, "auto: 90%" },
+		{ "go1.26.0", NULL, "updatemaxprocs=0", 0, GO_SOURCE_NATIVE, "(updatemaxprocs=0 in [environment] GODEBUG)",
+		  943718400, "auto: 90%" },
+		/* GOMEMLIMIT came with Go 1.19 */
+		{ "go1.18.10", NULL, NULL, 2, GO_SOURCE_AUTO, "go1.18.10 does not read cgroup CPU limits", 0,
+		  "auto: go1.18.10 has no soft memory limit (Go 1.19 added GOMEMLIMIT)" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		struct manifest *m = new_manifest("hello");
+		struct elf_info bin = { .is_go = true,
+					.go.go_version = (char *)cases[i].version,
+					.go.default_godebug = (char *)cases[i].default_godebug };
+		struct go_decision d;
+		char *u;
+
+		m->cpu_quota_percent = 150;
+		m->memory_max = 1000ULL << 20;
+		if (cases[i].env_godebug) {
+			m->env = calloc(1, sizeof(*m->env));
+			m->env[0] = (struct env_var){ strdup("GODEBUG"), strdup(cases[i].env_godebug) };
+			m->n_env = 1;
+		}
+		go_decide(m, &bin, 8, &d);
+		if (d.gomaxprocs != cases[i].gomaxprocs || d.gomaxprocs_source != cases[i].maxprocs_source ||
+		    !strstr(d.why_gomaxprocs, cases[i].maxprocs_why))
+			fail_msg("%s: GOMAXPROCS %" PRIu64 " (%s): \"%s\"", cases[i].version, d.gomaxprocs,
+				 go_source_to_string(d.gomaxprocs_source), d.why_gomaxprocs);
+		if (d.gomemlimit != cases[i].gomemlimit || !strstr(d.why_gomemlimit, cases[i].memlimit_why))
+			fail_msg("%s: GOMEMLIMIT %" PRIu64 ": \"%s\"", cases[i].version, d.gomemlimit, d.why_gomemlimit);
+		assert_int_equal(d.gomemlimit_source, d.gomemlimit ? GO_SOURCE_AUTO : GO_SOURCE_NONE);
+
+		/* the unit says the same, and sets GOMAXPROCS only where Go would not size it itself */
+		u = render(m, &bin, 8);
+		assert_non_null(strstr(u, d.why_gomaxprocs));
+		assert_true(!strstr(u, "Environment=GOMAXPROCS=") == !cases[i].gomaxprocs);
+		assert_true(!strstr(u, "Environment=GOMEMLIMIT=") == !cases[i].gomemlimit);
+		free(u);
+		free_manifest(m);
+	}
+
+	unsigned major = 0, minor = 0;
+	assert_true(go_version_parse("devel go1.26-4b2a7c1 Fri May 2 10:00:00 2025 +0000", &major, &minor));
+	assert_int_equal(major, 1);
+	assert_int_equal(minor, 26);
+	assert_true(go_version_parse("go1.22.0 X:loopvar", &major, &minor));
+	assert_int_equal(minor, 22);
+	assert_false(go_version_parse("devel +4b2a7c1 Tue Aug 1 10:00:00 2023 +0000", &major, &minor));
+	assert_false(go_version_parse("devel", &major, &minor));
+	assert_false(go_version_parse("gccgo", &major, &minor));
 }
 
 static void test_unrepresentable_refused(void **state)
@@ -340,7 +491,8 @@ static void test_go_runtime(void **state)
 	m->n_env = 1;
 	u = render(m, &go119, 4);
 	assert_line(u, "Environment=\"GOMAXPROCS=7\"");
-	assert_int_equal(count_key(u, "Environment"), 1);
+	assert_int_equal(count_key(u, "Environment"), 1 + 5); /* and HOME, XDG_* */
+	assert_null(strstr(strstr(u, "GOMAXPROCS=") + 1, "GOMAXPROCS="));
 	free(u);
 	free_manifest(m);
 
@@ -392,9 +544,11 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hardened_defaults),
 		cmocka_unit_test(test_hostile_values),
+		cmocka_unit_test(test_home_environment),
 		cmocka_unit_test(test_unrepresentable_refused),
 		cmocka_unit_test(test_resources),
 		cmocka_unit_test(test_go_runtime),
+		cmocka_unit_test(test_go_policy_per_version),
 		cmocka_unit_test(test_identity_and_options),
 	};
 	return cmocka_run_group_tests_name("unit", tests, NULL, NULL);
