@@ -413,7 +413,8 @@ static char *spelling_advice(const char *name, const char *v, bool environment)
 	size_t n = strlen(v);
 	bool outer_blank = n > 0 && (isspace((unsigned char)v[0]) || isspace((unsigned char)v[n - 1]));
 	bool needs_quotes = n == 0 || outer_blank || strpbrk(v, ";#") || v[0] == '"' || v[0] == '\'';
-	bool show = n <= 200 && !manifest_value_problem(v);
+	/* berth never prints an [environment] value (it may be a secret) */
+	bool show = !environment && n <= 200 && !manifest_value_problem(v);
 	char *r = NULL;
 	int k;
 

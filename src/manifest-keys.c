@@ -229,12 +229,13 @@ int manifest_key_apply(const struct manifest_key *k, const char *value, struct m
 		return -EINVAL;
 
 	why = manifest_value_problem(value);
-	if (why) {
-		_cleanup_free_ char *q = manifest_quote(value);
-		if (!q)
-			return -ENOMEM;
-		return problem(ret_problem, "value %s %s", q, why);
-	}
+	/* an [environment] value may be a secret: messages name the variable, never show the value */
+	_cleanup_free_ char *q = k->set ? manifest_quote(value) : strdup("");
+	if (!q)
+		return -ENOMEM;
+	const char *shown = k->set ? q : "", *sep = k->set ? " " : "";
+	if (why)
+		return problem(ret_problem, "value%s%s %s", sep, shown, why);
 	n = strlen(value);
 	if (n == 0 && !(k->flags & MANIFEST_KEY_EMPTY_OK)) {
 		if (k->default_text)
@@ -242,21 +243,14 @@ int manifest_key_apply(const struct manifest_key *k, const char *value, struct m
 				       manifest_key_allowed(k), k->default_text);
 		return problem(ret_problem, "empty value: use %s, or remove the line", manifest_key_allowed(k));
 	}
-	if ((k->flags & MANIFEST_KEY_UNQUOTED) && n > 0 && value[n - 1] == '\\') {
-		_cleanup_free_ char *q = manifest_quote(value);
-		if (!q)
-			return -ENOMEM;
+	if ((k->flags & MANIFEST_KEY_UNQUOTED) && n > 0 && value[n - 1] == '\\')
 		return problem(ret_problem,
-			       "value %s ends with a backslash, which would continue the line in the unit file", q);
-	}
-	if ((k->flags & MANIFEST_KEY_UNQUOTED) && n > 0 && (value[0] == ' ' || value[n - 1] == ' ')) {
+			       "value%s%s ends with a backslash, which would continue the line in the unit file", sep,
+			       shown);
+	if ((k->flags & MANIFEST_KEY_UNQUOTED) && n > 0 && (value[0] == ' ' || value[n - 1] == ' '))
 		/* only a quoted value can have them; systemd would drop them from the unit file */
-		_cleanup_free_ char *q = manifest_quote(value);
-		if (!q)
-			return -ENOMEM;
-		return problem(ret_problem, "value %s %s with a blank, which the unit file would lose", q,
+		return problem(ret_problem, "value%s%s %s with a blank, which the unit file would lose", sep, shown,
 			       value[0] == ' ' ? "starts" : "ends");
-	}
 	if (!k->set)
 		return 0; /* [environment]: stored by manifest_load(), which knows the name */
 	return k->set(k, value, m, ret_problem);

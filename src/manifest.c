@@ -855,6 +855,11 @@ static bool quoted_value_refused(struct loader *l, const struct ini_line *e, con
 	}
 	if (!why)
 		return false;
+	if (streq(section, "environment")) {
+		/* never printed: it may be a secret */
+		diag_add(&l->diags, e->first, section, key, "the value %s", why);
+		return true;
+	}
 	q = manifest_quote(e->raw);
 	diag_add(&l->diags, e->first, section, key, "value %s %s", strempty(q), why);
 	return true;

@@ -1583,13 +1583,14 @@ static void test_quoting_same_everywhere(void **state)
 		{ "V = \"it's\" ; comment \\ with \"quotes\\\"", "it's", NULL },
 		{ "V = \"\"", "", NULL },
 		{ "V = ''", "", NULL },
-		/* quoted with a backslash: 4.1 keeps it, 4.2 takes it as an escape */
-		{ "V = \"C:\\dir\"", NULL, "write it without quotes, as V = C:\\dir" },
-		{ "V = \"C:\\\\dir\"", NULL, "write it without quotes, as V = C:\\dir" },
-		{ "V = \"a\\\"b\"", NULL, "write it without quotes, as V = a\"b" },
-		{ "V = 'say \\\"hi\\\"'", NULL, "write it without quotes, as V = say \\\"hi\\\"" },
-		{ "V = 'it\\'s; ok'", NULL, "write it as V = \"it's; ok\"" },
-		{ "V = \"x\\\"", NULL, "end the line with a comment, as V = x\\ ;" },
+		/* quoted with a backslash: 4.1 keeps it, 4.2 takes it as an escape; the advice never
+		 * shows an [environment] value (it may be a secret): test_quoting_advice has it shown */
+		{ "V = \"C:\\dir\"", NULL, "the value has a backslash inside quotes, which iniparser 4.1 (Debian 12) keeps but 4.2 (Debian 13) takes as an escape: write it without quotes" },
+		{ "V = \"C:\\\\dir\"", NULL, "write it without quotes" },
+		{ "V = \"a\\\"b\"", NULL, "write it without quotes" },
+		{ "V = 'say \\\"hi\\\"'", NULL, "write it without quotes" },
+		{ "V = 'it\\'s; ok'", NULL, "write it in \"...\"" },
+		{ "V = \"x\\\"", NULL, "end the line with a comment (\" ;\")" },
 		{ "V = \"a;b\\\\c\"", NULL, "set the variable in an environment_file instead" },
 		{ "V = \" \\\\ \"", NULL, "no spelling reads the same in both" },
 		{ "V = \"a\\tb\"", NULL, "has a backslash inside quotes, which iniparser 4.1 (Debian 12) keeps but 4.2 (Debian 13) takes as an escape" },
@@ -1614,8 +1615,40 @@ static void test_quoting_same_everywhere(void **state)
 				dump_diags("file", &d);
 				fail_msg("%s: no diag containing \"%s\"", cases[i].line, cases[i].needle);
 			}
+			/* the text between the quotes is not in the message */
+			const char *raw = strchr(cases[i].line, '=') + 2;
+			_cleanup_free_ char *inner = strndup(raw + 1, strlen(raw) - 2);
+			if (strlen(inner) >= 3 && strstr(d.items[0].message, inner))
+				fail_msg("%s: the message shows the value: %s", cases[i].line, d.items[0].message);
 			manifest_diags_release(&d);
 		}
+	}
+}
+
+/* The same advice for a key that is no secret shows the spelling to use. */
+static void test_quoting_advice(void **state)
+{
+	static const struct {
+		const char *line; /* in [service] */
+		const char *needle;
+	} cases[] = {
+		{ "description = \"C:\\dir\"", "write it without quotes, as description = C:\\dir" },
+		{ "description = \"a\\\"b\"", "write it without quotes, as description = a\"b" },
+		{ "description = 'it\\'s; ok'", "write it as description = \"it's; ok\"" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		_cleanup_free_ char *text = NULL;
+		struct manifest_diags d = { 0 };
+
+		assert_true(asprintf(&text, "[service]\nname = x\n%s\n", cases[i].line) > 0);
+		load_bad(text, &d);
+		if (!find_diag(&d, 3, "service", "description", cases[i].needle)) {
+			dump_diags("file", &d);
+			fail_msg("%s: no diag containing \"%s\"", cases[i].line, cases[i].needle);
+		}
+		manifest_diags_release(&d);
 	}
 
 	/* the advice names the key as written, in any section */
@@ -1829,6 +1862,7 @@ int main(void)
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_man_page_matches_table),
 		cmocka_unit_test(test_quoting_same_everywhere),
+		cmocka_unit_test(test_quoting_advice),
 		cmocka_unit_test(test_broken_headers_same_everywhere),
 		cmocka_unit_test(test_mutations),
 	};
