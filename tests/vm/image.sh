@@ -83,6 +83,7 @@ fi
 # The guest has no network: every package a test needs must be listed here.
 pkgs=systemd,systemd-sysv,dbus,libsystemd0,libcgroup2,libmnl0,libiniparser1,procps,kmod,iproute2
 pkgs=$pkgs,curl,jq,cgroup-tools,util-linux,coreutils,psmisc
+pkgs=$pkgs,python3,ansible-core,openssh-server,cloud-init
 R=$tmp/rootfs
 # The last argument (an existing file) is pasted as the chroot's apt sources.
 mmdebstrap --quiet --variant=minbase --include="$pkgs" \
@@ -103,6 +104,10 @@ echo >>"$R/etc/machine-id"
 # Do once here what systemd would otherwise redo on every boot of the throw-away snapshot.
 chroot "$R" ldconfig
 touch -r "$R/usr" "$R/etc/.updated" "$R/var/.updated"
+# cloud-init and sshd are for the integration tests (t6xxx, tests/ansible/run-rolling), which
+# turn them on; every other boot runs without them.
+touch "$R/etc/cloud/cloud-init.disabled"
+chroot "$R" systemctl disable --quiet ssh.service
 for u in serial-getty@ttyS0.service serial-getty@ttyS1.service getty@tty1.service \
 	apt-daily.timer apt-daily-upgrade.timer dpkg-db-backup.timer e2scrub_all.timer \
 	e2scrub_reap.service fstrim.timer; do

@@ -35,6 +35,7 @@ attributes:
     description: Reads only.
   diff_mode:
     support: none
+    description: Nothing changes, so there is nothing to show.
 '''
 
 EXAMPLES = r'''
