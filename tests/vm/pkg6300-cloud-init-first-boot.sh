@@ -18,7 +18,14 @@ test_expect_success 'cloud-init ran on this boot from the NoCloud seed, without 
 	cloud-init status --wait --long >status.txt; cat status.txt &&
 	grep -q "^status: done" status.txt &&
 	grep -q "NoCloud" status.txt &&
-	test_must_fail grep -Ei "(Traceback|WARNING|Failed)" /var/log/cloud-init-output.log
+	cat /run/cloud-init/result.json &&
+	json_get /run/cloud-init/result.json ".v1.errors | length == 0" &&
+	json_get /run/cloud-init/result.json ".v1.datasource | test(\"NoCloud\")"
+'
+
+test_expect_success 'the user-data ran: berth apply deployed hello (its table in the output log)' '
+	cat /var/log/cloud-init-output.log &&
+	grep -Eq "^hello +ok +[^ ]+ +yes +ready in" /var/log/cloud-init-output.log
 '
 
 test_expect_success 'berth came from the package; the service is active and healthy' '

@@ -19,8 +19,8 @@ test_expect_success 'berth-apply.service ran at boot and changed nothing' '
 	test "$(systemctl show -p Result --value berth-apply.service)" = success &&
 	test "$(systemctl is-active berth-apply.service)" = active &&
 	journalctl -b -u berth-apply.service --no-pager >apply.log && cat apply.log &&
-	grep -q "hello" apply.log &&
-	test_must_fail grep -Eq "deployed|restart" apply.log
+	grep -Eq "hello +ok +[^ ]+ +no +unchanged" apply.log &&
+	test_must_fail grep -q "start job" apply.log
 '
 
 test_expect_success 'hello started once with the boot and was not restarted' '

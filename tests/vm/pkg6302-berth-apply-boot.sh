@@ -12,7 +12,10 @@ test_expect_success 'berth-apply.service deployed hello2 at boot, healthy' '
 	berth status --json hello2 >st.json &&
 	json_get st.json ".services[0].active_state == \"active\" and .services[0].health.healthy == true" &&
 	curl -fsS http://127.0.0.1:8081/ | grep -q "hello from v2" &&
-	test "$(systemctl is-enabled hello2)" = enabled
+	test "$(systemctl is-enabled hello2)" = enabled &&
+	journalctl -b -u berth-apply.service --no-pager >apply.log && cat apply.log &&
+	grep -Eq "hello2 +ok +[^ ]+ +yes +ready in" apply.log &&
+	grep -Eq "hello +ok +[^ ]+ +no +unchanged" apply.log
 '
 
 test_expect_success 'hello was started once with the boot, not restarted by the apply' '

@@ -29,7 +29,7 @@ test_expect_success 'web with an override: applied live and in 60-berth.conf' '
 	test "$(cat /proc/sys/net/core/somaxconn)" = 12345 &&
 	test "$(cat /proc/sys/net/ipv4/tcp_fin_timeout)" = 30 &&
 	grep -qx "net.core.somaxconn = 12345" /etc/sysctl.d/60-berth.conf &&
-	json_get web1.json "[.keys[] | select(.key == \"net.core.somaxconn\")][0].after == \"12345\""
+	json_get web1.json "[.keys[] | select(.key == \"net.core.somaxconn\")][0].after | tostring | . == \"12345\""
 '
 
 test_expect_success 'the same task again: changed=0' '

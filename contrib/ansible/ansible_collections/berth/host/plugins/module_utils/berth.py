@@ -109,6 +109,17 @@ class Berth(object):
                 return ''.join(lines[i:])
         return ''
 
+    def run_mutating(self, args, diffs):
+        """berth ARGS for a command with --check and --diff: in diff mode its --diff output is
+        added to diffs first, in check mode it runs with --check (and changes nothing)."""
+        if self.module._diff:
+            diff = self.diff_text(args)
+            if diff:
+                diffs.append({'prepared': diff})
+        if self.module.check_mode:
+            args = list(args) + ['--check']
+        return self.run(args)
+
     def fail(self, res, **extra):
         """Fails the task with berth's message and exit code (and the rollback's reason)."""
         data = res.data or {}

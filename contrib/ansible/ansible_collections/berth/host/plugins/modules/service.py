@@ -116,10 +116,8 @@ options:
   lock_timeout:
     description: How long deploy and limit wait for another berth holding the host lock (C(--lock-timeout)), e.g. C(60s).
     type: str
-requirements:
-  - berth on the target host (Debian package C(berth))
-author:
-  - berth developers (@berth)
+extends_documentation_fragment:
+  - berth.host.berth
 seealso:
   - module: berth.host.status
   - module: berth.host.tune
@@ -130,8 +128,6 @@ attributes:
   diff_mode:
     support: full
     description: berth's C(--check --diff) (the unit and its drop-ins) and the rendered manifest.
-notes:
-  - berth's exit codes are in C(man 8 berth); the task's C(exit_code) is berth's.
 '''
 
 EXAMPLES = r'''
@@ -336,13 +332,7 @@ class ServiceModule(object):
             args += ['--version', self.p['version']]
         if self.p['lock_timeout']:
             args += ['--lock-timeout', self.p['lock_timeout']]
-        if self.module._diff:
-            diff = self.berth.diff_text(args)
-            if diff:
-                self.diffs.append({'prepared': diff})
-        if self.module.check_mode:
-            args.append('--check')
-        res = self.berth.run(args)
+        res = self.berth.run_mutating(args, self.diffs)
         self.result['berth'] = res.data or {}
         if not res.ok:
             if undo:
@@ -380,13 +370,7 @@ class ServiceModule(object):
             args.append('--restart')
         if self.p['lock_timeout']:
             args += ['--lock-timeout', self.p['lock_timeout']]
-        if self.module._diff:
-            diff = self.berth.diff_text(args)
-            if diff:
-                self.diffs.append({'prepared': diff})
-        if self.module.check_mode:
-            args.append('--check')
-        res = self.berth.run(args)
+        res = self.berth.run_mutating(args, self.diffs)
         if res.rc == EXIT_NOT_FOUND and self.module.check_mode and deployed_now:
             self.changed = True  # not deployed yet: the deploy this check predicts comes first
             return

@@ -25,10 +25,8 @@ options:
     description: Also list each service's installed releases.
     type: bool
     default: true
-requirements:
-  - berth on the target host (Debian package C(berth))
-author:
-  - berth developers (@berth)
+extends_documentation_fragment:
+  - berth.host.berth
 attributes:
   check_mode:
     support: full

@@ -46,10 +46,8 @@ options:
   lock_timeout:
     description: How long to wait for another berth holding the host lock (C(--lock-timeout)).
     type: str
-requirements:
-  - berth on the target host (Debian package C(berth))
-author:
-  - berth developers (@berth)
+extends_documentation_fragment:
+  - berth.host.berth
 attributes:
   check_mode:
     support: full
@@ -158,13 +156,7 @@ def main():
         diffs.append({'before_header': path, 'after_header': '/dev/null', 'before': old, 'after': ''})
         changed = True
 
-    if module._diff:
-        diff = berth.diff_text(args)
-        if diff:
-            diffs.append({'prepared': diff})
-    if module.check_mode:
-        args.append('--check')
-    res = berth.run(args)
+    res = berth.run_mutating(args, diffs)
     if not res.ok:
         if undo:
             undo()
