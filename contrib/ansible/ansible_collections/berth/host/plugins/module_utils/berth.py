@@ -161,6 +161,12 @@ def render_ini(sections):
             text = ini_value(value)
             if '\n' in text or '\r' in text:
                 raise ValueError('[%s] %s: a manifest value is one line' % (section, key))
+            # ; and # start a comment unless quoted (berth.ini(5)); so do surrounding blanks
+            if any(c in text for c in ';#') or text != text.strip():
+                if '"' in text:
+                    raise ValueError('[%s] %s: a value with ; or # or surrounding blanks cannot also hold "'
+                                     % (section, key))
+                text = '"%s"' % text
             out.append('%s = %s' % (key, text))
     return '\n'.join(out) + '\n'
 

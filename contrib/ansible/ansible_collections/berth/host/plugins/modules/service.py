@@ -480,7 +480,7 @@ def main():
             purge=dict(type='bool', default=True),
             lock_timeout=dict(type='str'),
         ),
-        mutually_exclusive=[('manifest',) + SECTIONS],
+        mutually_exclusive=[('manifest', s) for s in SECTIONS],
         supports_check_mode=True,
     )
     ServiceModule(module).run()
