@@ -43,3 +43,26 @@ recap() {
 changed_is() {
 	test "$(recap "$1" changed)" = "$2" && test "$(recap "$1" failed)" = 0
 }
+
+# service_task NAME PORT VERSION [EXTRA]: the berth.host.service task that deploys release
+# VERSION (the binary /srv/NAME/VERSION) of the sample service on 127.0.0.1:PORT, with the
+# manifest written from the task's options; EXTRA lines go under the module's options.
+service_task() {
+	cat <<EOF
+berth.host.service:
+  name: $1
+  binary: /srv/$1/$3
+  version: $3
+  service:
+    args: -listen 127.0.0.1:$2
+    restart_delay: 200ms
+  environment:
+    HELLO_VERSION: $3
+  resources:
+    memory: 128M
+  health:
+    http: http://127.0.0.1:$2/healthz
+    ready_timeout: 20s
+${4:-}
+EOF
+}

@@ -10,7 +10,7 @@ test_description='berth.host.tune is idempotent and reverts'
 
 somaxconn0=$(cat /proc/sys/net/core/somaxconn)
 fin0=$(cat /proc/sys/net/ipv4/tcp_fin_timeout)
-test_when_finished '"$BERTH" tune --revert >/dev/null 2>&1; rm -f /etc/berth/tune.ini'
+trap '"$BERTH" tune --revert >/dev/null 2>&1; rm -f /etc/berth/tune.ini' EXIT
 
 printf 'berth.host.tune:\n  profile: web\n  overrides:\n    net.core.somaxconn: 12345\n' >web.task
 
