@@ -90,6 +90,9 @@ export DEBIAN_FRONTEND=noninteractive
 # The guest has no network: every package a test needs must be listed here.
 pkgs=systemd,systemd-sysv${bus:+,$bus},libsystemd0,$libs,libmnl0,procps,kmod,iproute2
 pkgs=$pkgs,curl,jq,cgroup-tools,util-linux,coreutils,psmisc,linux-image-cloud-amd64
+# Ansible, cloud-init and sshd for the integration tests (t6xxx, tests/package, tests/ansible);
+# off at boot (see below). Not in the minimal no-D-Bus image, which must stay minimal.
+[ "$variant" = nodbus ] || pkgs=$pkgs,python3,ansible-core,openssh-server,cloud-init
 R=$tmp/rootfs
 # The last argument is a sources file (pasted as the chroot's apt sources) or a "deb" line.
 # No initrd is booted (the cloud kernel has NVMe and ext4 built in): update-initramfs is diverted
@@ -125,6 +128,12 @@ echo >>"$R/etc/machine-id"
 # Do once here what systemd would otherwise redo on every boot of the throw-away snapshot.
 chroot "$R" ldconfig
 touch -r "$R/usr" "$R/etc/.updated" "$R/var/.updated"
+# cloud-init and sshd are for the integration tests (t6xxx, tests/ansible/run-rolling), which
+# turn them on; every other boot runs without them.
+if [ "$variant" != nodbus ]; then
+	touch "$R/etc/cloud/cloud-init.disabled"
+	chroot "$R" systemctl disable --quiet ssh.service
+fi
 for u in serial-getty@ttyS0.service serial-getty@ttyS1.service getty@tty1.service \
 	apt-daily.timer apt-daily-upgrade.timer dpkg-db-backup.timer e2scrub_all.timer \
 	e2scrub_reap.service fstrim.timer; do

@@ -1,0 +1,62 @@
+#!/bin/bash
+# test-ansible-utils.sh - the pure parts of the Ansible collection's module_utils/berth.py on the
+# host: manifest rendering from module options and berth's failure text as the task's message.
+# (The modules against a real berth and systemd: tests/vm/t6000-*.sh, t6100-*.sh.) TAP output.
+# Needs SRCDIR from the Makefile's test environment and python3.
+set -u
+command -v python3 >/dev/null || { echo "1..0 # SKIP python3 is not installed"; exit 0; }
+PYTHONPATH=$SRCDIR/contrib/ansible/ansible_collections/berth/host/plugins/module_utils exec python3 - <<'PY'
+import berth
+
+n = 0
+failed = 0
+
+
+def check(title, got, want):
+    global n, failed
+    n += 1
+    if got == want:
+        print('ok %d - %s' % (n, title))
+    else:
+        failed += 1
+        print('not ok %d - %s' % (n, title))
+        print('# got:  %r' % (got,))
+        print('# want: %r' % (want,))
+
+
+text = berth.render_ini([
+    ('service', {'name': 'api', 'args': '-listen 127.0.0.1:9000', 'restart_delay': '200ms'}),
+    ('environment', {'API_MODE': 'prod', 'Mixed_Case': 'x'}),
+    ('resources', {}),
+    ('deploy', {'rollback': True, 'keep_releases': 3, 'watch': None}),
+    ('hardening', {'read_write_paths': ['/srv/a', '/srv/b']}),
+])
+check('render_ini: sections in order, empty ones and None values left out, yes/no, lists', text,
+      '[service]\nname = api\nargs = -listen 127.0.0.1:9000\nrestart_delay = 200ms\n\n'
+      '[environment]\nAPI_MODE = prod\nMixed_Case = x\n\n'
+      '[deploy]\nrollback = yes\nkeep_releases = 3\n\n'
+      '[hardening]\nread_write_paths = /srv/a /srv/b\n')
+try:
+    berth.render_ini([('service', {'args': 'a\nExecStartPre=/bin/evil'})])
+    check('render_ini refuses a newline in a value', 'accepted', 'ValueError')
+except ValueError as e:
+    check('render_ini refuses a newline in a value', str(e), '[service] args: a manifest value is one line')
+
+check('render_ini quotes a value with ; or # (a comment otherwise)',
+      berth.render_ini([('environment', {'A': 'x;y', 'B': 'a # b', 'C': ' pad'})]),
+      '[environment]\nA = "x;y"\nB = "a # b"\nC = " pad"\n')
+r = berth.BerthResult(['berth'], 6, {'rolled_back': True, 'failure': 'HTTP 503'},
+                      '', 'berth: warning: something\nberth: error: release v2 failed: HTTP 503; rolled back to v1\n'
+                      'last log lines of the failed start:\n  hello: stopping\n')
+check('message: berth\'s error lines without the prefix, not its warnings or the journal', r.message(),
+      'release v2 failed: HTTP 503; rolled back to v1')
+r = berth.BerthResult(['berth'], 3, {'errors': [{'message': 'a.ini:3: [resources] memory: invalid size'}]}, '', '')
+check('message: the JSON errors when stderr has none', r.message(), 'a.ini:3: [resources] memory: invalid size')
+r = berth.BerthResult(['berth'], 75, None, '', '')
+check('message: the exit code in words when berth said nothing', r.message(), 'berth exited 75 (temporary failure, try again)')
+check('changed: from berth\'s JSON', (berth.BerthResult([], 0, {'changed': True}, '', '').changed,
+                                     berth.BerthResult([], 0, None, '', '').changed), (True, False))
+
+print('1..%d' % n)
+raise SystemExit(1 if failed else 0)
+PY

@@ -1,0 +1,47 @@
+#!/bin/bash
+# t6010-ansible-service-limits.sh - berth.host.status and berth.host.service's limits through
+# Debian's ansible-playbook (connection: local): limits change live without a restart, once.
+# shellcheck source-path=SCRIPTDIR disable=SC2016
+test_description='berth.host.status; berth.host.service limits change live'
+. "$(dirname "$0")/test-lib.sh"
+. "$(dirname "$0")/lib-berth.sh"
+. "$(dirname "$0")/lib-ansible.sh"
+
+mkdir -p /srv/an6 && cp "$HELLO" /srv/an6/v1 && new_binary /srv/an6/v2 2 && new_binary /srv/an6/v3 3 &&
+	cp "$HELLO_ARM64" /srv/an6/arm64
+# (test_when_finished belongs inside a test: at the top level it would never run)
+trap 'remove_service an6; rm -rf /srv/an6 /etc/berth/services/an6.ini' EXIT
+
+test_expect_success 'v1 deployed by the module' '
+	service_task an6 8161 v1 | play deploy1 &&
+	changed_is deploy1 1
+'
+
+test_expect_success 'v3 deploys; the status module reports it healthy with its releases' '
+	service_task an6 8161 v3 | play deploy3 &&
+	changed_is deploy3 1 &&
+	json_get deploy3.json ".version == \"v3\" and .previous_version == \"v1\"" &&
+	printf "berth.host.status:\n  names: [an6]\n" | play status &&
+	changed_is status 0 &&
+	json_get status.json ".services.an6.active_state == \"active\" and .services.an6.release == \"v3\"" &&
+	json_get status.json ".services.an6.health.healthy == true and .healthy == true" &&
+	json_get status.json "[.services.an6.releases[].version] | index(\"v1\") != null"
+'
+
+test_expect_success 'limits change live: no restart, the cgroup has them; a second run changes nothing' '
+	pid=$(main_pid an6) &&
+	printf "berth.host.service:\n  name: an6\n  state: started\n  limits:\n    memory: 256M\n    cpu: 150%%\n" >limits.task &&
+	play limits <limits.task &&
+	changed_is limits 1 &&
+	test "$(systemctl show -p MemoryMax --value an6)" = 268435456 &&
+	test "$(systemctl show -p CPUQuotaPerSecUSec --value an6)" = 1.500000s &&
+	test "$(cat /sys/fs/cgroup/system.slice/an6.service/memory.max)" = 268435456 &&
+	test "$(main_pid an6)" = "$pid" &&
+	play limits2 <limits.task &&
+	changed_is limits2 0 &&
+	service_task an6 8161 v3 | play deploy3again &&
+	changed_is deploy3again 0 &&
+	test "$(systemctl show -p MemoryMax --value an6)" = 268435456
+'
+
+test_done
