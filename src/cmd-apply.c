@@ -320,7 +320,7 @@ static int exec_apply(int argc, char **argv)
 			continue;
 		if (it->job == SIZE_MAX) {
 			/* interrupted before its job was queued */
-			snprintf(why, sizeof(why), "interrupted by %s before the start", sigabbrev_np(interrupt_pending()));
+			snprintf(why, sizeof(why), "interrupted by %s before the start", interrupt_name());
 			deploy_abort(bus, &it->plan, why, &it->rep, &it->out);
 			any_failed = true;
 			continue;

@@ -262,7 +262,7 @@ static char *failure_reason(sd_bus *bus, const struct deploy_plan *p, const char
 		return strdup("the start job did not finish in time");
 	if (streq(job_result, "interrupted")) {
 		snprintf(buf, sizeof(buf), "interrupted by %s while waiting for the service to become healthy",
-			 sigabbrev_np(interrupt_pending()) ? sigabbrev_np(interrupt_pending()) : "a signal");
+			 interrupt_name());
 		return strdup(buf);
 	}
 	snprintf(buf, sizeof(buf), "start job %s", job_result);
@@ -315,7 +315,7 @@ static char *watch_release(sd_bus *bus, const struct deploy_plan *p, struct repo
 	while (!why && now_usec() < deadline) {
 		if (interrupt_pending()) {
 			snprintf(buf, sizeof(buf), "interrupted by %s during the %s watch",
-				 sigabbrev_np(interrupt_pending()) ? sigabbrev_np(interrupt_pending()) : "a signal",
+				 interrupt_name(),
 				 format_duration(span, sizeof(span), p->m->watch));
 			why = strdup(buf);
 			break;
@@ -798,7 +798,7 @@ void deploy_run(sd_bus **busp, struct deploy_plan *p, struct report *rep, struct
 		deploy_step(p, "enable");
 	}
 	if (interrupt_pending()) {
-		snprintf(why, sizeof(why), "interrupted by %s before the start", sigabbrev_np(interrupt_pending()));
+		snprintf(why, sizeof(why), "interrupted by %s before the start", interrupt_name());
 		goto abort;
 	}
 

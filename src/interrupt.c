@@ -44,6 +44,20 @@ int interrupt_pending(void)
 	return pending;
 }
 
+const char *interrupt_name(void)
+{
+	switch (pending) {
+	case SIGINT:
+		return "SIGINT";
+	case SIGHUP:
+		return "SIGHUP";
+	case SIGTERM:
+		return "SIGTERM";
+	default:
+		return "a signal";
+	}
+}
+
 bool interrupt_requested(void)
 {
 	return pending != 0;

@@ -14,5 +14,7 @@ void interrupt_arm(void);
 void interrupt_disarm(void);
 /* The signal that arrived (SIGINT, SIGHUP, SIGTERM), or 0. */
 int interrupt_pending(void);
+/* "SIGINT", "SIGHUP", "SIGTERM" for the pending signal, "a signal" if none. */
+const char *interrupt_name(void);
 /* interrupt_pending() as a bool, for bus_jobs.should_stop. */
 bool interrupt_requested(void);
