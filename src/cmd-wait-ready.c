@@ -109,11 +109,12 @@ static int exec_wait_ready(int argc, char **argv)
 	uint64_t pid;
 	if (mainpid && parse_uint_range(mainpid, 1, INT32_MAX, &pid) >= 0) {
 		pidfd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
-		if (pidfd < 0)
+		if (pidfd < 0 && errno != ESRCH)
 			log_debug("cannot watch PID %" PRIu64 ": %m, ignoring", pid);
 	}
 
-	r = health_wait_ready_fd(&spec, pidfd, &last, &elapsed);
+	/* ESRCH: it died (and systemd reaped it) before we even started */
+	r = pidfd < 0 && errno == ESRCH ? -ECHILD : health_wait_ready_fd(&spec, pidfd, &last, &elapsed);
 	if (r == -ECHILD) {
 		st.ok = false;
 		snprintf(st.reason, sizeof(st.reason), "the main process (PID %s) exited before it became healthy",
