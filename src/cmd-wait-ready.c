@@ -107,14 +107,16 @@ static int exec_wait_ready(int argc, char **argv)
 	_cleanup_close_ int pidfd = -1;
 	const char *mainpid = getenv("MAINPID");
 	uint64_t pid;
+	bool gone = false;
 	if (mainpid && parse_uint_range(mainpid, 1, INT32_MAX, &pid) >= 0) {
 		pidfd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
-		if (pidfd < 0 && errno != ESRCH)
+		/* ESRCH: it died (and systemd reaped it) before we even started */
+		gone = pidfd < 0 && errno == ESRCH;
+		if (pidfd < 0 && !gone)
 			log_debug("cannot watch PID %" PRIu64 ": %m, ignoring", pid);
 	}
 
-	/* ESRCH: it died (and systemd reaped it) before we even started */
-	r = pidfd < 0 && errno == ESRCH ? -ECHILD : health_wait_ready_fd(&spec, pidfd, &last, &elapsed);
+	r = gone ? -ECHILD : health_wait_ready_fd(&spec, pidfd, &last, &elapsed);
 	if (r == -ECHILD) {
 		st.ok = false;
 		snprintf(st.reason, sizeof(st.reason), "the main process (PID %s) exited before it became healthy",
