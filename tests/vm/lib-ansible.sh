@@ -66,3 +66,13 @@ berth.host.service:
 ${4:-}
 EOF
 }
+
+# sample_releases NAME: the binaries service_task deploys, /srv/NAME/{v1,v2,v3,arm64}; NAME, its
+# rendered manifest and the binaries are removed when the script exits (test_when_finished
+# belongs inside a test: at the top level it would never run).
+sample_releases() {
+	mkdir -p "/srv/$1" && cp "$HELLO" "/srv/$1/v1" && new_binary "/srv/$1/v2" 2 && new_binary "/srv/$1/v3" 3 &&
+		cp "$HELLO_ARM64" "/srv/$1/arm64" || return 1
+	# shellcheck disable=SC2064 # expanded now, on purpose
+	trap "remove_service '$1'; rm -rf '/srv/$1' '/etc/berth/services/$1.ini'" EXIT
+}

@@ -7,10 +7,7 @@ test_description='berth.host.status; berth.host.service limits change live'
 . "$(dirname "$0")/lib-berth.sh"
 . "$(dirname "$0")/lib-ansible.sh"
 
-mkdir -p /srv/an6 && cp "$HELLO" /srv/an6/v1 && new_binary /srv/an6/v2 2 && new_binary /srv/an6/v3 3 &&
-	cp "$HELLO_ARM64" /srv/an6/arm64
-# (test_when_finished belongs inside a test: at the top level it would never run)
-trap 'remove_service an6; rm -rf /srv/an6 /etc/berth/services/an6.ini' EXIT
+sample_releases an6
 
 test_expect_success 'v1 deployed by the module' '
 	service_task an6 8161 v1 | play deploy1 &&
