@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <systemd/sd-daemon.h>
 
 #include "bus.h"
@@ -23,10 +24,38 @@ static usec_t mono_usec(void)
 	return (usec_t)ts.tv_sec * USEC_PER_SEC + (usec_t)ts.tv_nsec / 1000;
 }
 
+/* systemd's own socket, as systemctl uses it as root: there on hosts without a D-Bus daemon too.
+ * A direct connection: no bus daemon, no Hello, messages carry no sender. */
+static int bus_open_private(sd_bus **ret)
+{
+	_cleanup_(sd_bus_unrefp) sd_bus *bus = NULL;
+	int r;
+
+	r = sd_bus_new(&bus);
+	if (r < 0)
+		return r;
+	r = sd_bus_set_address(bus, "unix:path=" BUS_PRIVATE_SOCKET);
+	if (r < 0)
+		return r;
+	r = sd_bus_start(bus);
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(bus);
+	return 0;
+}
+
 int bus_open_system(sd_bus **ret)
 {
+	int r;
+
 	if (sd_booted() <= 0)
 		return -EHOSTDOWN;
+	/* only root may use the private socket; others go through the bus daemon's policy */
+	if (geteuid() == 0) {
+		r = bus_open_private(ret);
+		if (r >= 0)
+			return 0;
+	}
 	return sd_bus_open_system(ret);
 }
 
@@ -122,24 +151,33 @@ static int on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *ret_e
 	return 0;
 }
 
-int bus_jobs_init(struct bus_jobs *jobs, sd_bus *bus)
+/* Matches JobRemoved on bus for jobs and subscribes to systemd's job signals. */
+static int watch_jobs(struct bus_jobs *jobs, sd_bus *bus)
 {
 	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
 	int r;
 
-	memset(jobs, 0, sizeof(*jobs));
-	jobs->bus = sd_bus_ref(bus);
-	r = sd_bus_match_signal(bus, &jobs->match, SD_DEST, SD_PATH, SD_MANAGER, "JobRemoved", on_job_removed, jobs);
+	/* On the system bus only systemd's own signals count (anyone may send one with its path); on
+	 * the private socket systemd is the only peer and its messages carry no sender to match. */
+	r = sd_bus_match_signal(bus, &jobs->match, sd_bus_is_bus_client(bus) > 0 ? SD_DEST : NULL, SD_PATH,
+				SD_MANAGER, "JobRemoved", on_job_removed, jobs);
 	if (r < 0)
-		goto fail;
+		return r;
 	/* Without Subscribe, systemd does not send job signals to us. The subscription lasts as long
 	 * as the connection: a second set of jobs on the same bus finds it already there. */
 	r = sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, "Subscribe", &error, NULL, NULL);
 	if (r < 0 && !sd_bus_error_has_name(&error, "org.freedesktop.systemd1.AlreadySubscribed"))
-		goto fail;
+		return r;
 	return 0;
-fail:
-	bus_jobs_release(jobs);
+}
+
+int bus_jobs_init(struct bus_jobs *jobs, sd_bus *bus)
+{
+	memset(jobs, 0, sizeof(*jobs));
+	jobs->bus = sd_bus_ref(bus);
+	int r = watch_jobs(jobs, bus);
+	if (r < 0)
+		bus_jobs_release(jobs);
 	return r;
 }
 
@@ -229,19 +267,13 @@ static bool connection_lost(int r)
  * socket and may lose its subscribers: then take a new connection and look at the jobs. */
 static int reconnect(struct bus_jobs *jobs)
 {
-	sd_bus *bus = NULL;
 	for (unsigned attempt = 0; attempt < 100; attempt++) {
-		int r = bus_open_system(&bus);
-		if (r >= 0) {
-			sd_bus_slot_unref(jobs->match);
-			jobs->match = NULL;
+		sd_bus *bus = NULL;
+		if (bus_open_system(&bus) >= 0) {
+			jobs->match = sd_bus_slot_unref(jobs->match);
 			sd_bus_unref(jobs->bus);
 			jobs->bus = bus;
-			r = sd_bus_match_signal(bus, &jobs->match, SD_DEST, SD_PATH, SD_MANAGER, "JobRemoved",
-						on_job_removed, jobs);
-			if (r >= 0)
-				r = sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, "Subscribe", NULL, NULL, NULL);
-			if (r >= 0)
+			if (watch_jobs(jobs, bus) >= 0)
 				return 0;
 		}
 		(void)usleep(100 * 1000);

@@ -11,7 +11,11 @@
 
 #include "size.h"
 
-/* Connects to the system bus. -EHOSTDOWN if this host was not booted with systemd. */
+#define BUS_PRIVATE_SOCKET "/run/systemd/private"
+
+/* Connects to systemd: as root over its private socket (a direct connection that needs no D-Bus
+ * daemon, as systemctl does), else or if that fails over the system bus. -EHOSTDOWN if this host
+ * was not booted with systemd; otherwise the system bus's error. */
 int bus_open_system(sd_bus **ret);
 
 /* Manager.Reload, which returns once systemd has re-read all unit files. */

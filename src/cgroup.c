@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
 
@@ -142,13 +143,109 @@ int cgroup_version_from_fs_type(uint64_t f_type, enum cgroup_version *ret)
 	return 0;
 }
 
-int cgroup_detect_version(enum cgroup_version *ret)
+int cgroup_layout_from_fs_types(uint64_t root_type, uint64_t unified_type, enum cgroup_layout *ret)
 {
-	struct statfs fs;
+	enum cgroup_version v;
+	int r = cgroup_version_from_fs_type(root_type, &v);
+
+	if (r < 0)
+		return r;
+	if (v == BERTH_CGROUP_V2)
+		*ret = CGROUP_LAYOUT_UNIFIED;
+	else
+		*ret = unified_type == CGROUP2_SUPER_MAGIC ? CGROUP_LAYOUT_HYBRID : CGROUP_LAYOUT_LEGACY;
+	return 0;
+}
+
+/* What the kernel says: statfs of /sys/fs/cgroup and, for the hybrid layout, of its unified/. */
+static int layout_from_statfs(enum cgroup_layout *ret)
+{
+	struct statfs fs, unified;
 
 	if (statfs(CGROUP_ROOT, &fs) < 0)
 		return negative_errno();
-	return cgroup_version_from_fs_type((uint64_t)fs.f_type, ret);
+	if (statfs(CGROUP_UNIFIED_ROOT, &unified) < 0)
+		unified.f_type = 0;
+	return cgroup_layout_from_fs_types((uint64_t)fs.f_type, (uint64_t)unified.f_type, ret);
+}
+
+static int cg_init(void);
+static const char *relative_path(const char *path);
+
+int cgroup_detect_layout(enum cgroup_layout *ret)
+{
+#ifdef HAVE_CGROUP_SETUP_MODE
+	/* libcgroup >= 3.0 answers from the mount table it loaded; 2.0 has no such query */
+	if (cg_init() >= 0)
+		switch (cgroup_setup_mode()) {
+		case CGROUP_MODE_UNIFIED:
+			*ret = CGROUP_LAYOUT_UNIFIED;
+			return 0;
+		case CGROUP_MODE_HYBRID:
+			*ret = CGROUP_LAYOUT_HYBRID;
+			return 0;
+		case CGROUP_MODE_LEGACY:
+			*ret = CGROUP_LAYOUT_LEGACY;
+			return 0;
+		default:
+			break;
+		}
+#endif
+	return layout_from_statfs(ret);
+}
+
+int cgroup_detect_version(enum cgroup_version *ret)
+{
+	enum cgroup_layout layout;
+	int r = cgroup_detect_layout(&layout);
+
+	if (r < 0)
+		return r;
+	*ret = layout == CGROUP_LAYOUT_UNIFIED ? BERTH_CGROUP_V2 : BERTH_CGROUP_V1;
+	return 0;
+}
+
+const char *cgroup_v2_mount(enum cgroup_layout layout)
+{
+	switch (layout) {
+	case CGROUP_LAYOUT_UNIFIED:
+		return CGROUP_ROOT;
+	case CGROUP_LAYOUT_HYBRID:
+		return CGROUP_UNIFIED_ROOT;
+	default:
+		return NULL;
+	}
+}
+
+int cgroup_get_id(const char *control_group, uint64_t *ret)
+{
+	_cleanup_free_ char *path = NULL;
+	enum cgroup_layout layout;
+	const char *mount, *rel;
+	struct stat st;
+	int r;
+
+	if (isempty(control_group) || !ret)
+		return -EINVAL;
+	/* "/" is the root group itself; anything else must be a clean relative path */
+	rel = control_group[strspn(control_group, "/")] ? relative_path(control_group) : "";
+	if (!rel)
+		return -EINVAL;
+	/* the socket's cgroup id is always the cgroup2 one, whatever libcgroup calls the layout */
+	r = layout_from_statfs(&layout);
+	if (r < 0)
+		return r;
+	mount = cgroup_v2_mount(layout);
+	if (!mount)
+		return -ENOMEDIUM;
+	if (asprintf(&path, "%s%s%s", mount, *rel ? "/" : "", rel) < 0)
+		return -ENOMEM;
+	if (stat(path, &st) < 0)
+		return negative_errno();
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	*ret = (uint64_t)st.st_ino;
+	return 0;
 }
 
 /* ---- the names, one table per version -------------------------------------------------------- */

@@ -67,8 +67,33 @@ struct cgroup_usage {
 				   * UINT64_MAX (e.g. a controller not enabled for the slice) */
 };
 
-/* statfs(/sys/fs/cgroup). -ENOENT if nothing is mounted there. */
+#define CGROUP_UNIFIED_ROOT CGROUP_ROOT "/unified"
+
+/* How this host mounts cgroups. */
+enum cgroup_layout {
+	CGROUP_LAYOUT_LEGACY,  /* v1 only */
+	CGROUP_LAYOUT_HYBRID,  /* v1 controllers; systemd's cgroup2 hierarchy at /sys/fs/cgroup/unified */
+	CGROUP_LAYOUT_UNIFIED, /* cgroup2 at /sys/fs/cgroup */
+};
+
+/* libcgroup 3.x's cgroup_setup_mode() where configure found it, else statfs of /sys/fs/cgroup and
+ * /sys/fs/cgroup/unified. -ENOENT / -ENOMEDIUM if no cgroup hierarchy is mounted there. */
+int cgroup_detect_layout(enum cgroup_layout *ret);
+/* The layout from the statfs f_type of /sys/fs/cgroup and of /sys/fs/cgroup/unified (0 when that
+ * does not exist): cgroup2 → unified; tmpfs → hybrid with a cgroup2 unified/, else legacy. */
+int cgroup_layout_from_fs_types(uint64_t root_type, uint64_t unified_type, enum cgroup_layout *ret);
+/* Unified → v2, anything else → v1 (the controllers are v1 on a hybrid host). */
 int cgroup_detect_version(enum cgroup_version *ret);
+/* Where the cgroup2 hierarchy is mounted in layout: /sys/fs/cgroup, /sys/fs/cgroup/unified, or
+ * NULL on a legacy host. */
+const char *cgroup_v2_mount(enum cgroup_layout layout);
+
+/* The id the kernel gives a cgroup in what it reports about sockets and processes (sock_diag's
+ * INET_DIAG_CGROUP_ID, bpf): the inode of its directory in the cgroup2 hierarchy, wherever the
+ * layout mounts that. control_group as systemd's ControlGroup ("/system.slice/NAME.service"; "/"
+ * is the root). -ENOMEDIUM on a host without cgroup2, -ENOENT if there is no such group, -EINVAL
+ * for a path with an empty, "." or ".." component. The one place for every cgroup-id lookup. */
+int cgroup_get_id(const char *control_group, uint64_t *ret);
 /* The filesystem type (statfs f_type) to a version: CGROUP2_SUPER_MAGIC → v2, TMPFS_MAGIC (the
  * v1/hybrid layout) → v1, anything else -ENOMEDIUM. */
 int cgroup_version_from_fs_type(uint64_t f_type, enum cgroup_version *ret);

@@ -146,7 +146,13 @@ int cli_open_bus(sd_bus **ret)
 	}
 	if (r < 0) {
 		errno = -r;
-		cli_error(NULL, 0, NULL, NULL, "cannot connect to systemd on the system bus: %m");
+		if (geteuid() == 0)
+			cli_error(NULL, 0, NULL, NULL,
+				  "cannot connect to systemd, neither through %s nor on the system bus: %m", BUS_PRIVATE_SOCKET);
+		else
+			cli_error(NULL, 0, NULL, NULL,
+				  "cannot connect to systemd on the system bus: %m (is a D-Bus daemon running? as root, "
+				  "berth talks to systemd through %s without one)", BUS_PRIVATE_SOCKET);
 		return BERTH_EXIT_TEMPFAIL;
 	}
 	return BERTH_EXIT_OK;

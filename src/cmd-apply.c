@@ -300,8 +300,10 @@ static int exec_apply(int argc, char **argv)
 		if (t > timeout)
 			timeout = t;
 	}
-	if (!arg_json && jobs.n)
+	if (!arg_json && jobs.n) {
 		printf("apply: %zu start job%s queued, waiting until healthy\n", jobs.n, jobs.n == 1 ? "" : "s");
+		fflush(stdout);
+	}
 	if (jobs.n && fault_wanted("apply", "during-health-wait")) {
 		(void)bus_jobs_wait(&jobs, USEC_PER_SEC);
 		fault_point("apply", "during-health-wait");

@@ -20,10 +20,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 
 #include "berth.h"
 #include "bus.h"
+#include "cgroup.h"
 #include "cli.h"
 #include "log.h"
 #include "netstat.h"
@@ -36,8 +36,6 @@
 /* An accept queue at or above this share of its maximum is "near full". */
 #define NET_NEAR_FULL_PERCENT 80
 /* Where the unified (v2) cgroup hierarchy may be mounted: cgroup v2, then a hybrid layout. */
-static const char *const cgroup2_roots[] = { "/sys/fs/cgroup/unified", "/sys/fs/cgroup" };
-
 enum net_check {
 	NET_CHECK_HTTP = 1 << 0,
 	NET_CHECK_TCP = 1 << 1,
@@ -100,21 +98,11 @@ static void add_port(struct service_view *v, uint16_t port, enum net_check check
 		v->ports[v->n_ports++] = (struct port_view){ .port = port, .checks = check };
 }
 
-/* The cgroup v2 id (its directory's inode) of the unit's control group, 0 if unknown. */
+/* The cgroup v2 id of the unit's control group, 0 if unknown. */
 static uint64_t cgroup_id_of(const char *control_group)
 {
-	if (isempty(control_group) || control_group[0] != '/' || strstr(control_group, "/.."))
-		return 0;
-	for (size_t i = 0; i < ELEMENTSOF(cgroup2_roots); i++) {
-		_cleanup_free_ char *p = NULL;
-		struct stat st;
-
-		if (asprintf(&p, "%s%s", cgroup2_roots[i], control_group) < 0)
-			return 0;
-		if (stat(p, &st) >= 0 && S_ISDIR(st.st_mode))
-			return (uint64_t)st.st_ino;
-	}
-	return 0;
+	uint64_t id;
+	return cgroup_get_id(control_group, &id) >= 0 ? id : 0;
 }
 
 /* What systemd says about the unit: its state and cgroup. Optional: without a bus (not booted
@@ -581,7 +569,7 @@ static int exec_net(int argc, char **argv)
 		/* systemd only adds the unit's state and cgroup (whose sockets are the service's) */
 		r = bus_open_system(&bus);
 		if (r < 0)
-			log_debug_errno(r, "cannot connect to systemd on the system bus: %m, ignoring");
+			log_debug_errno(r, "cannot connect to systemd: %m, ignoring");
 	}
 
 	v = calloc(n + 1, sizeof(*v));

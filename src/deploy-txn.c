@@ -502,16 +502,20 @@ static int roll_back(sd_bus *bus, const struct txn *t, struct report *rep, char 
 	bool active = streq_ptr(st.active_state, "active") && streq_ptr(st.sub_state, "running");
 	if (active && st.main_pid)
 		(void)service_running_release(t->service, st.main_pid, &running);
+	/* a process of the old release that started before the transaction never saw its changes:
+	 * with the old files back it is exactly what ran before, and needs no restart */
+	bool untouched = active && streq_ptr(running, t->from) && st.exec_main_start_usec &&
+			 st.exec_main_start_usec < t->started_usec;
 	unit_status_release(&st);
 	if (!t->was_active) {
-		if (active || files_changed) {
+		if (active) {
 			(void)bus_unit_job(bus, "StopUnit", unit, 120 * USEC_PER_SEC, &result, NULL, NULL);
 			report_step(rep, "rollback", true, "%s is back, stopped as it was", t->from);
 		}
 		return 0;
 	}
-	if (active && !files_changed && streq_ptr(running, t->from)) {
-		report_step(rep, "rollback", false, "%s is running", t->from);
+	if (untouched || (active && !files_changed && streq_ptr(running, t->from))) {
+		report_step(rep, "rollback", false, "%s is running, as before", t->from);
 		return 0;
 	}
 	/* the failed release may have used up the start limit: it must not block the way back */
@@ -804,9 +808,11 @@ void deploy_run(sd_bus **busp, struct deploy_plan *p, struct report *rep, struct
 	 * six deploys in a minute must not be refused. ResetFailedUnit also resets its counter. */
 	(void)bus_reset_failed(*busp, p->unit_name, NULL);
 	(void)runstate_remove(p->m->name);
-	if (!arg_json)
+	if (!arg_json) {
 		printf("  … %-9s %s %s (waiting until healthy)\n", "start",
 		       streq(method, "StartUnit") ? "starting" : "restarting", p->unit_name);
+		fflush(stdout);
+	}
 	r = run_job(busp, p, method, &result, &elapsed);
 	if (r < 0) {
 		snprintf(why, sizeof(why), "cannot start %s", p->unit_name);

@@ -81,12 +81,8 @@ static pid_t socket_owner(uint64_t inode, char *comm, size_t comm_len)
 
 static uint64_t cgroup_id_of(const char *control_group)
 {
-	char path[512];
-	struct stat st;
-	if (isempty(control_group))
-		return 0;
-	snprintf(path, sizeof(path), "/sys/fs/cgroup%s", control_group);
-	return stat(path, &st) == 0 ? (uint64_t)st.st_ino : 0;
+	uint64_t id;
+	return cgroup_get_id(control_group, &id) >= 0 ? id : 0;
 }
 
 /* A port the manifest's service will listen on must be free, or held by this very service. */

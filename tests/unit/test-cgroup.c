@@ -1,10 +1,16 @@
 /* test-cgroup.c - cgroup value parsers, the comparison with systemd's view, the nofile check, the
- * persisted-limits drop-in, and (as root, on a host with a v1 memory hierarchy) a real read-back */
+ * persisted-limits drop-in, the cgroup layout and ids, and (as root, on a host with a v1 memory
+ * hierarchy) a real read-back */
 #include "test.h"
 
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
@@ -14,6 +20,7 @@
 #include "cgroup.h"
 #include "macro.h"
 #include "size.h"
+#include "sockdiag.h"
 #include "strv.h"
 
 #define M (UINT64_C(1) << 20)
@@ -159,6 +166,146 @@ static void test_version(void **state)
 	v = 0;
 	assert_int_equal(cgroup_version_from_fs_type(EXT4_SUPER_MAGIC, &v), -ENOMEDIUM);
 	assert_int_equal(v, 0);
+}
+
+static void test_layout(void **state)
+{
+	enum cgroup_layout l = 7;
+
+	assert_int_equal(cgroup_layout_from_fs_types(CGROUP2_SUPER_MAGIC, 0, &l), 0);
+	assert_int_equal(l, CGROUP_LAYOUT_UNIFIED);
+	/* a unified/ below a cgroup2 root is just a group called "unified" */
+	assert_int_equal(cgroup_layout_from_fs_types(CGROUP2_SUPER_MAGIC, CGROUP2_SUPER_MAGIC, &l), 0);
+	assert_int_equal(l, CGROUP_LAYOUT_UNIFIED);
+	assert_int_equal(cgroup_layout_from_fs_types(TMPFS_MAGIC, CGROUP2_SUPER_MAGIC, &l), 0);
+	assert_int_equal(l, CGROUP_LAYOUT_HYBRID);
+	assert_int_equal(cgroup_layout_from_fs_types(TMPFS_MAGIC, 0, &l), 0);
+	assert_int_equal(l, CGROUP_LAYOUT_LEGACY);
+	assert_int_equal(cgroup_layout_from_fs_types(TMPFS_MAGIC, CGROUP_SUPER_MAGIC, &l), 0);
+	assert_int_equal(l, CGROUP_LAYOUT_LEGACY);
+	l = 7;
+	assert_int_equal(cgroup_layout_from_fs_types(EXT4_SUPER_MAGIC, CGROUP2_SUPER_MAGIC, &l), -ENOMEDIUM);
+	assert_int_equal(l, 7);
+
+	assert_string_equal(cgroup_v2_mount(CGROUP_LAYOUT_UNIFIED), "/sys/fs/cgroup");
+	assert_string_equal(cgroup_v2_mount(CGROUP_LAYOUT_HYBRID), "/sys/fs/cgroup/unified");
+	assert_null(cgroup_v2_mount(CGROUP_LAYOUT_LEGACY));
+}
+
+static void test_get_id_bad_paths(void **state)
+{
+	static const char *const bad[] = { "", "/..", "/system.slice/../x", "/a//b", "/a/./b", "/a/" };
+	uint64_t id = 42;
+
+	assert_int_equal(cgroup_get_id(NULL, &id), -EINVAL);
+	for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+		assert_int_equal(cgroup_get_id(bad[i], &id), -EINVAL);
+	assert_true(id == 42);
+}
+
+/* The cgroup2 mount point in /proc/self/mountinfo, an independent view of the layout. */
+static bool cgroup2_mount_point(char *buf, size_t size)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+	char line[1024];
+
+	while (f && fgets(line, sizeof(line), f)) {
+		/* ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPER */
+		char mnt[512], *dash = strstr(line, " - ");
+		if (!dash || strncmp(dash + 3, "cgroup2 ", 8) != 0)
+			continue;
+		if (sscanf(line, "%*s %*s %*s %*s %511s", mnt) == 1 && strlen(mnt) < size) {
+			strcpy(buf, mnt);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* On this host, whatever its layout: the id is the inode in the hierarchy that is really cgroup2
+ * (on a hybrid host /sys/fs/cgroup/unified, not the tmpfs at /sys/fs/cgroup), and a socket of
+ * ours is reported by sock_diag with the id of our own cgroup. */
+static void test_get_id_host(void **state)
+{
+	char mnt[512], own[512] = "", line[600], group[600];
+	struct listen_socket *ls = NULL;
+	struct statfs fs;
+	struct stat st;
+	uint64_t id = 0, own_id = 0;
+	size_t n = 0;
+
+	if (!cgroup2_mount_point(mnt, sizeof(mnt))) {
+		assert_int_equal(cgroup_get_id("/", &id), -ENOMEDIUM);
+		print_message("# SKIP: no cgroup2 hierarchy mounted\n");
+		skip();
+	}
+	assert_int_equal(statfs(mnt, &fs), 0);
+	assert_true((uint64_t)fs.f_type == CGROUP2_SUPER_MAGIC);
+	assert_int_equal(stat(mnt, &st), 0);
+	assert_int_equal(cgroup_get_id("/", &id), 0);
+	assert_true(id == (uint64_t)st.st_ino);
+
+	enum cgroup_layout layout;
+	assert_int_equal(cgroup_detect_layout(&layout), 0);
+	assert_non_null(cgroup_v2_mount(layout));
+	assert_string_equal(cgroup_v2_mount(layout), mnt);
+
+	/* our own group, as the kernel names it in /proc/self/cgroup's "0::" line */
+	FILE *f = fopen("/proc/self/cgroup", "re");
+	assert_non_null(f);
+	while (f && fgets(line, sizeof(line), f))
+		if (strncmp(line, "0::", 3) == 0)
+			snprintf(own, sizeof(own), "%.*s", (int)strcspn(line + 3, "\n"), line + 3);
+	if (f)
+		fclose(f);
+	assert_true(own[0] == '/');
+	assert_int_equal(cgroup_get_id(own, &own_id), 0);
+	snprintf(group, sizeof(group), "%s%s", mnt, own);
+	assert_int_equal(stat(group, &st), 0);
+	assert_true(own_id == (uint64_t)st.st_ino);
+	assert_int_equal(cgroup_get_id("/berth-no-such-group", &id), -ENOENT);
+
+	/* what sock_diag says about a socket of ours (kernel >= 5.7 reports cgroup ids) */
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t alen = sizeof(a);
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(fd, 4), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &alen), 0);
+	assert_int_equal(sockdiag_listeners(ntohs(a.sin_port), &ls, &n), 0);
+	assert_int_equal(n, 1);
+	if (ls && n == 1 && ls[0].cgroup_id != 0)
+		assert_true(ls[0].cgroup_id == own_id);
+	free(ls);
+	close(fd);
+}
+
+/* As root on a host with cgroup2: a group of our own below its root has its own id (not the
+ * root's 1, which every layout's mount point shares). */
+static void test_get_id_child(void **state)
+{
+	char mnt[512], path[600], name[64];
+	struct stat st;
+	uint64_t id = 0;
+
+	if (geteuid() != 0 || !cgroup2_mount_point(mnt, sizeof(mnt))) {
+		print_message("# SKIP: needs root and a cgroup2 hierarchy\n");
+		skip();
+	}
+	snprintf(name, sizeof(name), "/berth-test-id-%d", (int)getpid());
+	snprintf(path, sizeof(path), "%s%s", mnt, name);
+	if (mkdir(path, 0755) < 0) {
+		print_message("# SKIP: cannot create %s: %s\n", path, strerror(errno));
+		skip();
+	}
+	int r = cgroup_get_id(name, &id);
+	int s = stat(path, &st);
+	assert_int_equal(rmdir(path), 0);
+	assert_int_equal(r, 0);
+	assert_int_equal(s, 0);
+	assert_true(id == (uint64_t)st.st_ino);
+	assert_true(id != 1);
 }
 
 static void test_field_names(void **state)
@@ -730,6 +877,10 @@ int main(void)
 		cmocka_unit_test(test_parse_cpu_max),
 		cmocka_unit_test(test_parse_keyed),
 		cmocka_unit_test(test_version),
+		cmocka_unit_test(test_layout),
+		cmocka_unit_test(test_get_id_bad_paths),
+		cmocka_unit_test(test_get_id_host),
+		cmocka_unit_test(test_get_id_child),
 		cmocka_unit_test(test_field_names),
 		cmocka_unit_test(test_read_bad_paths),
 		cmocka_unit_test(test_compare_match),

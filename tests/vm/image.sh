@@ -1,24 +1,44 @@
 #!/bin/bash
-# image.sh - make sure the cached Debian 12 VM image for the VM tests exists; print its directory.
+# image.sh - make sure the cached VM image for the VM tests exists; print its directory.
 #
 # The host's PID 1 is not systemd and its cgroups are v1, so berth's integration tests boot a
 # throw-away VM (qemu TCG: KVM does not work on our hosts) whose PID 1 is a real systemd with pure
-# cgroup v2. This script builds the image once: an mmdebstrap rootfs as an ext4 file (root.img)
-# plus Debian's cloud kernel (vmlinuz), which has NVMe and ext4 built in and so boots without an
-# initrd. The cache key is a hash of this file: editing the recipe below rebuilds the image.
+# cgroup v2. This script builds the image once: an mmdebstrap rootfs of the chosen Debian release
+# as an ext4 file (root.img) plus that release's cloud kernel (vmlinuz), which has NVMe and ext4
+# built in and so boots without an initrd. The cache key is the release, the variant and a hash of
+# this file: editing the recipe below rebuilds the image.
 #
-# stdout: the image directory (root.img, vmlinuz). Everything else goes to stderr.
-# Env: BERTH_VM_CACHE (default /var/tmp/berth-vm).
+# stdout: the image directory (root.img, vmlinuz, info). Everything else goes to stderr.
+# Env: BERTH_VM_RELEASE  bookworm (Debian 12, the default) or trixie (Debian 13)
+#      BERTH_VM_VARIANT  empty (the default) or nodbus: no dbus-daemon, as on minimal hosts
+#      BERTH_VM_CACHE    the cache directory (/var/tmp/berth-vm), one subdirectory per key
+#      BERTH_VM_KEEP_DAYS  images of other keys not used for this many days (14) are removed
+#                        when an image is built; `image.sh --prune` removes them now. An image
+#                        another run may be using is never removed.
 set -euo pipefail
 
 self=$(realpath "${BASH_SOURCE[0]}")
 base=${BERTH_VM_CACHE:-/var/tmp/berth-vm}
-key=$(sha256sum "$self" | cut -c1-12)
+release=${BERTH_VM_RELEASE:-bookworm}
+variant=${BERTH_VM_VARIANT:-}
+keep_days=${BERTH_VM_KEEP_DAYS:-14}
+case $release in
+bookworm) libs=libcgroup2,libiniparser1,libnettle8 ;;
+trixie) libs=libcgroup3,libiniparser4,libnettle8t64 ;;
+*) echo "image.sh: unknown BERTH_VM_RELEASE '$release' (bookworm or trixie)" >&2; exit 2 ;;
+esac
+case $variant in
+'') bus=dbus ;;
+nodbus) bus= ;;
+*) echo "image.sh: unknown BERTH_VM_VARIANT '$variant' (empty or nodbus)" >&2; exit 2 ;;
+esac
+case $keep_days in '' | *[!0-9]*) echo "image.sh: bad BERTH_VM_KEEP_DAYS '$keep_days'" >&2; exit 2 ;; esac
+key=$release${variant:+-$variant}-$(sha256sum "$self" | cut -c1-12)
 dir=$base/$key
 
 missing=()
 for t in qemu-system-x86_64:qemu-system-x86 mmdebstrap:mmdebstrap mkfs.ext4:e2fsprogs \
-	debugfs:e2fsprogs apt-get:apt dpkg-deb:dpkg flock:util-linux; do
+	debugfs:e2fsprogs flock:util-linux; do
 	command -v "${t%%:*}" >/dev/null 2>&1 || missing+=("${t#*:}")
 done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -27,72 +47,74 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 ready() { [ -s "$dir/root.img" ] && [ -s "$dir/vmlinuz" ]; }
+# Every vm-run asks this script for its image first: that is the image's last use.
+used() { cache_used "$dir"; echo "$dir"; }
+prune() { cache_prune "$base" "$key" "$keep_days" 2>&1 | sed 's/^/image.sh: /' >&2; }
+. "$(dirname "$self")/lib-host.sh"
+
+if [ "${1:-}" = --prune ]; then
+	mkdir -p "$base"
+	prune
+	exit 0
+elif [ $# -gt 0 ]; then
+	echo "usage: image.sh [--prune]" >&2
+	exit 2
+fi
+
 if ready; then
-	echo "$dir"
+	used
 	exit 0
 fi
 
 mkdir -p "$base"
-exec 9>"$base/.lock"
+exec 9>"$base/.lock.$key"
 if ! flock -n 9; then
-	echo "image.sh: another run is building the VM image; waiting" >&2
+	echo "image.sh: another run is building the $key VM image; waiting" >&2
 	flock 9
 fi
 if ready; then # built by whoever held the lock
-	echo "$dir"
+	used
 	exit 0
 fi
+prune
 
-# We hold the lock: leftovers of interrupted builds and images of older recipes can go.
-for old in "$base"/.build.* "$base"/*; do
-	[ -e "$old" ] || continue
-	case ${old##*/} in
-	"$key" | .lock) ;;
-	.build.* | [0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f])
-		echo "image.sh: removing stale $old" >&2
-		rm -rf "$old" ;;
-	esac
-done
+sources=$(mirror_for "$release")
 
 t0=$SECONDS
 tmp=$(mktemp -d "$base/.build.$key.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
-echo "image.sh: building the VM image in $dir (about a minute)" >&2
+echo "image.sh: building the $release${variant:+ $variant} VM image in $dir (a few minutes)" >&2
 export DEBIAN_FRONTEND=noninteractive
 
-# --- the kernel: whatever linux-image-cloud-amd64 currently depends on ------------------------
-kernel_pkg() {
-	apt-cache depends linux-image-cloud-amd64 2>/dev/null |
-		awk '/Depends: linux-image-[0-9]/ { print $2; exit }'
-}
-kpkg=$(kernel_pkg)
-if [ -z "$kpkg" ]; then
-	apt-get update -qq >&2
-	kpkg=$(kernel_pkg)
-fi
-[ -n "$kpkg" ] || { echo "image.sh: apt-cache knows no linux-image-cloud-amd64" >&2; exit 1; }
-kver=${kpkg#linux-image-}
-# apt-get download writes into the current directory; as root into a private one it warns.
-if ! (cd "$tmp" && apt-get download -qq "$kpkg" 2>/dev/null); then
-	apt-get update -qq >&2 # stale package lists: the mirror dropped that version
-	kpkg=$(kernel_pkg); kver=${kpkg#linux-image-}
-	(cd "$tmp" && apt-get download -qq "$kpkg" 2>/dev/null)
-fi
-
-# --- the root file system ---------------------------------------------------------------------
+# --- the root file system and the release's cloud kernel ---------------------------------------
 # The guest has no network: every package a test needs must be listed here.
-pkgs=systemd,systemd-sysv,dbus,libsystemd0,libcgroup2,libmnl0,libiniparser1,procps,kmod,iproute2
-pkgs=$pkgs,curl,jq,cgroup-tools,util-linux,coreutils,psmisc
+pkgs=systemd,systemd-sysv${bus:+,$bus},libsystemd0,$libs,libmnl0,procps,kmod,iproute2
+pkgs=$pkgs,curl,jq,cgroup-tools,util-linux,coreutils,psmisc,linux-image-cloud-amd64
 R=$tmp/rootfs
-# The last argument (an existing file) is pasted as the chroot's apt sources.
-mmdebstrap --quiet --variant=minbase --include="$pkgs" \
+# The last argument is a sources file (pasted as the chroot's apt sources) or a "deb" line.
+# No initrd is booted (the cloud kernel has NVMe and ext4 built in): update-initramfs is diverted
+# to true, which saves minutes of generating one twice. No fsync per file: a failed build is
+# thrown away.
+mmdebstrap --quiet --variant=minbase --include="$pkgs" --dpkgopt=force-unsafe-io \
 	--dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/doc/*' \
 	--dpkgopt='path-exclude=/usr/share/locale/*' \
-	bookworm "$R" /etc/apt/sources.list.d/debian.sources >&2
-# Plain `dpkg-deb -x` would replace the merged-/usr /lib symlink by a directory.
-dpkg-deb --fsys-tarfile "$tmp/$kpkg"_*.deb | tar -x -C "$R" --keep-directory-symlink
-cp "$R/boot/vmlinuz-$kver" "$tmp/vmlinuz"
-chroot "$R" depmod -a "$kver"
+	--essential-hook='chroot "$1" dpkg-divert --quiet --local --rename --add /usr/sbin/update-initramfs &&
+		ln -s /bin/true "$1/usr/sbin/update-initramfs"' \
+	"$release" "$R" "$sources" >&2
+kernels=("$R"/boot/vmlinuz-*)
+[ ${#kernels[@]} -eq 1 ] && [ -s "${kernels[0]}" ] || {
+	echo "image.sh: expected one kernel in the rootfs, found: ${kernels[*]}" >&2
+	exit 1
+}
+kver=${kernels[0]##*/vmlinuz-}
+cp "${kernels[0]}" "$tmp/vmlinuz"
+if [ -n "$bus" ]; then
+	[ -x "$R/usr/bin/dbus-daemon" ] || [ -x "$R/usr/bin/dbus-broker" ] || {
+		echo "image.sh: the image has no D-Bus daemon" >&2; exit 1; }
+elif [ -e "$R/usr/bin/dbus-daemon" ] || [ -e "$R/usr/bin/dbus-broker" ]; then
+	echo "image.sh: the $variant image has a D-Bus daemon (pulled in by: $pkgs)" >&2
+	exit 1
+fi
 
 echo berth-test >"$R/etc/hostname"
 printf '127.0.0.1 localhost\n::1 localhost\n127.0.1.1 berth-test\n' >"$R/etc/hosts"
@@ -161,10 +183,10 @@ ln -sf /etc/systemd/system/guest-run.service \
 truncate -s 3G "$tmp/root.img"
 mkfs.ext4 -q -F -L root -d "$R" "$tmp/root.img"
 { printf 'kernel %s\nbuilt %s\n\n' "$kver" "$(date -u +%FT%TZ)"; chroot "$R" dpkg-query -W; } >"$tmp/info"
-rm -rf "$R" "$tmp"/*.deb
+rm -rf "$R"
 rm -rf "$dir"
 chmod 755 "$tmp"
 mv "$tmp" "$dir"
 trap - EXIT
 echo "image.sh: built $dir in $((SECONDS - t0)) s" >&2
-echo "$dir"
+used

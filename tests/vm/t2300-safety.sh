@@ -195,6 +195,23 @@ test_expect_success 'berth killed with SIGKILL during the wait: the next deploy 
 	test ! -e /var/lib/berth/lkg/txn
 '
 
+test_expect_success 'a systemd call that fails after the files were written undoes what was written' '
+	"$BERTH" deploy --version v6 --binary v6bin slow.ini &&
+	systemctl disable -q lkg &&
+	host_snapshot lkg.service >before &&
+	chattr +i /etc/systemd/system/multi-user.target.wants &&
+	test_when_finished "chattr -i /etc/systemd/system/multi-user.target.wants" &&
+	manifest change.ini lkg 8177 "environment.HELLO_VERSION = changed" "service.binary = $PWD/v6bin" &&
+	test_must_fail "$BERTH" deploy --version v6 change.ini >out 2>err &&
+	cat out err &&
+	grep -q "cannot enable lkg.service" err &&
+	chattr -i /etc/systemd/system/multi-user.target.wants &&
+	host_snapshot lkg.service >after &&
+	test_cmp before after &&
+	test "$(systemctl is-enabled lkg)" = disabled &&
+	test ! -e /var/lib/berth/lkg/txn
+'
+
 # --- trust and secrets ---------------------------------------------------------------------------
 test_expect_success 'a manifest in a directory others can write to is refused, with the fix' '
 	mkdir -p open && chmod 0777 open &&
