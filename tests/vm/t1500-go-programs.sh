@@ -1,5 +1,5 @@
 #!/bin/bash
-# t1410-go-programs.sh - Go programs as Debian's own toolchain builds them, static (CGO_ENABLED=0)
+# t1500-go-programs.sh - Go programs as Debian's own toolchain builds them, static (CGO_ENABLED=0)
 # and linked against libc (cgo), deployed without manifest tweaks. gohome stops without HOME, as
 # many real programs do: under a bare DynamicUser unit it fails; deployed by berth it runs, with
 # HOME and XDG directories in its own state and cache directories. Also: a health check on a
