@@ -14,6 +14,8 @@
 #define SD_MANAGER "org.freedesktop.systemd1.Manager"
 #define SD_UNIT "org.freedesktop.systemd1.Unit"
 #define SD_SERVICE "org.freedesktop.systemd1.Service"
+/* how often a wait for jobs looks for jobs that ended unheard */
+#define BUS_JOBS_CHECK_USEC (2 * USEC_PER_SEC)
 
 static usec_t mono_usec(void)
 {
@@ -209,24 +211,136 @@ static bool all_done(const struct bus_jobs *jobs)
 	return true;
 }
 
+/* Is the job object still there? A job that finished while we could not hear JobRemoved (systemd
+ * re-executed itself, the connection was replaced) is gone: 0 then, 1 if it exists. */
+static int job_exists(sd_bus *bus, const char *path)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+	_cleanup_free_ char *state = NULL;
+	int r = sd_bus_get_property_string(bus, SD_DEST, path, "org.freedesktop.systemd1.Job", "State", &error, &state);
+	if (r >= 0)
+		return 1;
+	if (sd_bus_error_has_name(&error, SD_BUS_ERROR_UNKNOWN_OBJECT) ||
+	    sd_bus_error_has_name(&error, SD_BUS_ERROR_UNKNOWN_METHOD) ||
+	    sd_bus_error_has_name(&error, SD_BUS_ERROR_UNKNOWN_INTERFACE))
+		return 0;
+	return r;
+}
+
+/* A job whose JobRemoved we missed: its result from the unit's state now ("done" if it is active,
+ * else "failed"), as systemctl would judge it. */
+static int settle_missed(sd_bus *bus, struct bus_job *j)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	_cleanup_free_ char *state = NULL;
+	const char *path;
+	int r;
+
+	r = job_exists(bus, j->path);
+	if (r != 0)
+		return r < 0 ? r : 0;
+	r = sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, "LoadUnit", &error, &reply, "s", j->unit);
+	if (r >= 0)
+		r = sd_bus_message_read(reply, "o", &path);
+	if (r >= 0)
+		r = sd_bus_get_property_string(bus, SD_DEST, path, SD_UNIT, "ActiveState", &error, &state);
+	if (r < 0)
+		return r;
+	j->result = strdup(streq(state, "active") ? "done" : "failed");
+	j->finished_at = mono_usec();
+	return j->result ? 1 : -ENOMEM;
+}
+
+static bool connection_lost(int r)
+{
+	return r == -ECONNRESET || r == -ENOTCONN || r == -EPIPE || r == -ESHUTDOWN || r == -ECONNABORTED;
+}
+
+/* systemd re-executing itself (daemon-reexec, a package upgrade) closes connections to its private
+ * socket and may lose its subscribers: then take a new connection and look at the jobs. */
+static int reconnect(struct bus_jobs *jobs)
+{
+	sd_bus *bus = NULL;
+	for (unsigned attempt = 0; attempt < 100; attempt++) {
+		int r = bus_open_system(&bus);
+		if (r >= 0) {
+			sd_bus_slot_unref(jobs->match);
+			jobs->match = NULL;
+			sd_bus_unref(jobs->bus);
+			jobs->bus = bus;
+			r = sd_bus_match_signal(bus, &jobs->match, SD_DEST, SD_PATH, SD_MANAGER, "JobRemoved",
+						on_job_removed, jobs);
+			if (r >= 0)
+				r = sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, "Subscribe", NULL, NULL, NULL);
+			if (r >= 0)
+				return 0;
+		}
+		(void)usleep(100 * 1000);
+	}
+	return -ENOTCONN;
+}
+
 int bus_jobs_wait(struct bus_jobs *jobs, usec_t timeout)
 {
-	usec_t deadline = mono_usec() + timeout;
+	usec_t deadline = mono_usec() + timeout, next_check = mono_usec() + BUS_JOBS_CHECK_USEC;
 	int r;
 
 	while (!all_done(jobs)) {
+		if (jobs->should_stop && jobs->should_stop())
+			return -ECANCELED;
 		r = sd_bus_process(jobs->bus, NULL);
+		if (connection_lost(r)) {
+			r = reconnect(jobs);
+			next_check = 0;
+		}
 		if (r < 0)
 			return r;
 		if (r > 0)
 			continue;
 		usec_t now = mono_usec();
+		if (now >= next_check) {
+			/* every few seconds: did a job end without its signal reaching us? */
+			for (size_t i = 0; i < jobs->n; i++)
+				if (jobs->jobs[i].path && !jobs->jobs[i].result) {
+					r = settle_missed(jobs->bus, &jobs->jobs[i]);
+					if (r < 0 && !connection_lost(r))
+						return r;
+				}
+			next_check = now + BUS_JOBS_CHECK_USEC;
+			continue;
+		}
 		if (now >= deadline)
 			return -ETIMEDOUT;
-		r = sd_bus_wait(jobs->bus, deadline - now);
-		if (r < 0 && r != -EINTR)
+		usec_t until = deadline < next_check ? deadline : next_check;
+		r = sd_bus_wait(jobs->bus, until - now);
+		if (r < 0 && r != -EINTR && !connection_lost(r))
 			return r;
 	}
+	return 0;
+}
+
+int bus_unit_has_job(sd_bus *bus, const char *unit, bool *ret)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL, *prop = NULL;
+	const char *path, *job_path;
+	uint32_t id;
+	int r;
+
+	r = sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, "LoadUnit", &error, &reply, "s", unit);
+	if (r < 0)
+		return r;
+	r = sd_bus_message_read(reply, "o", &path);
+	if (r < 0)
+		return r;
+	r = sd_bus_get_property(bus, SD_DEST, path, SD_UNIT, "Job", &error, &prop, "(uo)");
+	if (r < 0)
+		return r;
+	r = sd_bus_message_read(prop, "(uo)", &id, &job_path);
+	if (r < 0)
+		return r;
+	*ret = id != 0;
 	return 0;
 }
 
@@ -268,7 +382,7 @@ int bus_unit_job(sd_bus *bus, const char *method, const char *unit, usec_t timeo
 
 /* --- properties ------------------------------------------------------------------------- */
 
-enum prop_type { P_STR, P_U32, P_I32, P_U64, P_ID128 };
+enum prop_type { P_STR, P_U32, P_I32, P_U64, P_ID128, P_BOOL };
 
 struct prop {
 	const char *name;
@@ -291,6 +405,7 @@ static const struct prop unit_props[] = {
 	PROP("StateChangeTimestamp", P_U64, state_change_usec),
 	PROP("StartLimitBurst", P_U32, start_limit_burst),
 	PROP("StartLimitIntervalUSec", P_U64, start_limit_interval_usec),
+	PROP("NeedDaemonReload", P_BOOL, need_daemon_reload),
 	{ NULL },
 };
 
@@ -346,6 +461,13 @@ static int read_prop(sd_bus_message *m, const struct prop *p, struct unit_status
 		return sd_bus_message_read(m, "v", "i", (int32_t *)field);
 	case P_U64:
 		return sd_bus_message_read(m, "v", "t", (uint64_t *)field);
+	case P_BOOL: {
+		int b;
+		r = sd_bus_message_read(m, "v", "b", &b);
+		if (r >= 0)
+			*(bool *)field = b;
+		return r;
+	}
 	case P_ID128:
 		r = sd_bus_message_enter_container(m, 'v', "ay");
 		if (r < 0)
@@ -362,17 +484,12 @@ static int read_prop(sd_bus_message *m, const struct prop *p, struct unit_status
 	return -EINVAL;
 }
 
-static int get_all(sd_bus *bus, const char *path, const char *iface, const struct prop *props,
-		   struct unit_status *s, sd_bus_error *error)
+/* Reads a GetAll reply ("a{sv}") into s, the properties of props only. */
+static int parse_all(sd_bus_message *reply, const struct prop *props, struct unit_status *s)
 {
-	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
 	const char *name;
 	int r;
 
-	r = sd_bus_call_method(bus, SD_DEST, path, "org.freedesktop.DBus.Properties", "GetAll", error, &reply,
-			       "s", iface);
-	if (r < 0)
-		return r;
 	r = sd_bus_message_enter_container(reply, 'a', "{sv}");
 	if (r < 0)
 		return r;
@@ -399,30 +516,156 @@ static int get_all(sd_bus *bus, const char *path, const char *iface, const struc
 	return sd_bus_message_exit_container(reply);
 }
 
-int bus_get_unit_status(sd_bus *bus, const char *unit, struct unit_status *ret, sd_bus_error *error)
+static void unit_status_init(struct unit_status *s)
 {
-	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-	struct unit_status s = { 0 };
-	const char *path;
+	memset(s, 0, sizeof(*s));
+	s->memory_current = s->memory_max = s->memory_high = s->memory_swap_max = UINT64_MAX;
+	s->cpu_usage_nsec = s->cpu_quota_per_sec_usec = s->tasks_current = s->tasks_max = UINT64_MAX;
+}
+
+/* Both replies are in (or failed): the Service properties count only for a loaded unit, since
+ * a unit that does not exist has only defaults there. */
+static void query_finish(struct bus_status_query *q)
+{
+	int r = q->r;
+
+	if (r >= 0 && streq_ptr(q->status.load_state, "loaded")) {
+		if (q->service_r < 0) {
+			r = q->service_r;
+			(void)sd_bus_error_move(&q->error, &q->service_error);
+		} else if (q->service_reply)
+			r = parse_all(q->service_reply, service_props, &q->status);
+	}
+	sd_bus_error_free(&q->service_error);
+	q->service_reply = sd_bus_message_unref(q->service_reply);
+	if (r < 0)
+		unit_status_release(&q->status);
+	else
+		sd_bus_error_free(&q->error);
+	q->r = r;
+	if (q->done)
+		q->done(q, r, q->userdata);
+}
+
+/* The reply to one of the two GetAll calls. */
+static int on_status_reply(sd_bus_message *m, struct bus_status_query *q, bool unit_iface)
+{
+	int r = 0;
+
+	if (sd_bus_message_is_method_error(m, NULL)) {
+		int e = sd_bus_message_get_errno(m);
+		r = e > 0 ? -e : -EIO;
+		(void)sd_bus_error_copy(unit_iface ? &q->error : &q->service_error, sd_bus_message_get_error(m));
+	} else if (unit_iface)
+		r = parse_all(m, unit_props, &q->status);
+	else
+		q->service_reply = sd_bus_message_ref(m);
+	if (unit_iface)
+		q->r = r;
+	else
+		q->service_r = r;
+	if (--q->pending == 0)
+		query_finish(q);
+	return 0;
+}
+
+static int on_unit_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+	struct bus_status_query *q = userdata;
+	q->unit_slot = sd_bus_slot_unref(q->unit_slot);
+	return on_status_reply(m, q, true);
+}
+
+static int on_service_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+	struct bus_status_query *q = userdata;
+	q->service_slot = sd_bus_slot_unref(q->service_slot);
+	return on_status_reply(m, q, false);
+}
+
+int bus_query_unit_status(sd_bus *bus, const char *unit, struct bus_status_query *q,
+			  void (*done)(struct bus_status_query *q, int r, void *userdata), void *userdata)
+{
+	_cleanup_free_ char *path = NULL;
 	int r;
 
-	s.memory_current = s.memory_max = s.memory_high = s.memory_swap_max = UINT64_MAX;
-	s.cpu_usage_nsec = s.cpu_quota_per_sec_usec = s.tasks_current = s.tasks_max = UINT64_MAX;
-
-	r = sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, "LoadUnit", error, &reply, "s", unit);
+	memset(q, 0, sizeof(*q));
+	unit_status_init(&q->status);
+	q->done = done;
+	q->userdata = userdata;
+	/* the unit's object path loads the unit if needed, like LoadUnit: no round trip for it */
+	r = sd_bus_path_encode(SD_PATH "/unit", unit, &path);
 	if (r < 0)
 		return r;
-	r = sd_bus_message_read(reply, "o", &path);
+	r = sd_bus_call_method_async(bus, &q->unit_slot, SD_DEST, path, "org.freedesktop.DBus.Properties", "GetAll",
+				     on_unit_reply, q, "s", SD_UNIT);
 	if (r < 0)
 		return r;
-	r = get_all(bus, path, SD_UNIT, unit_props, &s, error);
-	if (r >= 0 && s.load_state && streq(s.load_state, "loaded"))
-		r = get_all(bus, path, SD_SERVICE, service_props, &s, error);
+	r = sd_bus_call_method_async(bus, &q->service_slot, SD_DEST, path, "org.freedesktop.DBus.Properties",
+				     "GetAll", on_service_reply, q, "s", SD_SERVICE);
 	if (r < 0) {
-		unit_status_release(&s);
+		bus_status_query_cancel(q);
 		return r;
 	}
-	*ret = s;
+	q->pending = 2;
+	return 0;
+}
+
+void bus_status_query_cancel(struct bus_status_query *q)
+{
+	q->unit_slot = sd_bus_slot_unref(q->unit_slot);
+	q->service_slot = sd_bus_slot_unref(q->service_slot);
+	q->service_reply = sd_bus_message_unref(q->service_reply);
+	sd_bus_error_free(&q->error);
+	sd_bus_error_free(&q->service_error);
+	unit_status_release(&q->status);
+	q->pending = 0;
+}
+
+int bus_wait_idle(sd_bus *bus, const size_t *pending)
+{
+	int r;
+
+	while (*pending > 0) {
+		r = sd_bus_process(bus, NULL);
+		if (r < 0)
+			return r;
+		if (r > 0)
+			continue;
+		r = sd_bus_wait(bus, UINT64_MAX);
+		if (r < 0 && r != -EINTR)
+			return r;
+	}
+	return 0;
+}
+
+static void count_down(struct bus_status_query *q, int r, void *userdata)
+{
+	size_t *pending = userdata;
+	(*pending)--;
+}
+
+int bus_get_unit_status(sd_bus *bus, const char *unit, struct unit_status *ret, sd_bus_error *error)
+{
+	struct bus_status_query q;
+	size_t pending = 1;
+	int r;
+
+	r = bus_query_unit_status(bus, unit, &q, count_down, &pending);
+	if (r < 0)
+		return r;
+	r = bus_wait_idle(bus, &pending);
+	if (r < 0) {
+		bus_status_query_cancel(&q);
+		return r;
+	}
+	if (q.r < 0) {
+		if (error)
+			(void)sd_bus_error_move(error, &q.error);
+		sd_bus_error_free(&q.error);
+		return q.r;
+	}
+	*ret = q.status;
 	return 0;
 }
 

@@ -41,6 +41,7 @@ struct bus_jobs {
 	sd_bus_slot *match;
 	struct bus_job *jobs;
 	size_t n;
+	bool (*should_stop)(void); /* optional: asked at every wake-up; true ends the wait with -ECANCELED */
 };
 
 /* Subscribes to JobRemoved before any job is queued, so no result can be missed. */
@@ -48,9 +49,11 @@ int bus_jobs_init(struct bus_jobs *jobs, sd_bus *bus);
 /* method: "StartUnit", "RestartUnit", "StopUnit", "TryRestartUnit"; mode "replace". */
 int bus_jobs_queue(struct bus_jobs *jobs, const char *method, const char *unit, sd_bus_error *error);
 /* Waits until every queued job was removed or timeout passes (-ETIMEDOUT; jobs still running keep
- * result NULL). */
+ * result NULL), or should_stop says so (-ECANCELED). */
 int bus_jobs_wait(struct bus_jobs *jobs, usec_t timeout);
 void bus_jobs_release(struct bus_jobs *jobs);
+/* Whether systemd has a job queued or running for unit (a start a killed berth left running). */
+int bus_unit_has_job(sd_bus *bus, const char *unit, bool *ret);
 /* One job, queued and waited for. *ret_result is "done" etc. (static string from the job). */
 int bus_unit_job(sd_bus *bus, const char *method, const char *unit, usec_t timeout, char **ret_result,
 		 usec_t *ret_elapsed, sd_bus_error *error);
@@ -67,6 +70,7 @@ struct unit_status {
 	char *control_group;   /* "/system.slice/NAME.service" */
 	uint8_t invocation_id[16];
 	bool has_invocation_id;
+	bool need_daemon_reload;        /* the unit file on disk changed since systemd loaded it */
 	uint32_t main_pid;
 	uint32_t n_restarts;
 	uint64_t active_enter_usec;     /* CLOCK_REALTIME µs */
@@ -88,9 +92,35 @@ struct unit_status {
 	uint64_t start_limit_interval_usec;
 };
 
-/* LoadUnit + GetAll. A unit that does not exist comes back with load_state "not-found". */
+/* GetAll of the Unit and Service interfaces on the unit's object path (which loads the unit, as
+ * LoadUnit would). A unit that does not exist comes back with load_state "not-found". */
 int bus_get_unit_status(sd_bus *bus, const char *unit, struct unit_status *ret, sd_bus_error *error);
 void unit_status_release(struct unit_status *s);
+
+/* The same, asynchronously: both calls are queued at once and done(q, r) runs from the bus's
+ * processing (sd_bus_process, or its event loop) when both replied. On r >= 0 q->status holds the
+ * result (the caller releases it); on r < 0, q->error says why where systemd did. Many queries
+ * can be in flight together, so asking about N units costs one round trip, not 3N. q must stay
+ * put until done ran or bus_status_query_cancel(). */
+struct bus_status_query {
+	struct unit_status status;
+	sd_bus_error error;
+	int r;
+	/* private */
+	unsigned pending;
+	int service_r;
+	sd_bus_error service_error;
+	sd_bus_slot *unit_slot, *service_slot;
+	sd_bus_message *service_reply;
+	void (*done)(struct bus_status_query *q, int r, void *userdata);
+	void *userdata;
+};
+int bus_query_unit_status(sd_bus *bus, const char *unit, struct bus_status_query *q,
+			  void (*done)(struct bus_status_query *q, int r, void *userdata), void *userdata);
+/* Drops the calls still in flight (done will not run) and what was received. */
+void bus_status_query_cancel(struct bus_status_query *q);
+/* Processes the bus until *pending drops to 0 (the callbacks count it down). */
+int bus_wait_idle(sd_bus *bus, const size_t *pending);
 
 /* SetUnitProperties with runtime or persistent scope. props is a NULL-terminated list of
  * "Name" / type / value triples encoded by the caller through the append callback. */

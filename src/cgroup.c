@@ -447,15 +447,50 @@ static int parse_kind(const struct cg_name *e, const char *s, uint64_t *ret)
 	return -EINVAL;
 }
 
-int cgroup_read(const char *path, struct cgroup_usage *ret)
+#define CG_FILE_MAX 2048 /* cpu.stat, memory.events: a dozen short lines */
+
+/* One small cgroup file through libcgroup, its lines joined into buf: only this file is read
+ * (cgroup_get_cgroup() reads every file of every controller of the group). */
+static int read_file(const char *controller, const char *rel, const char *file, char *buf, size_t size)
+{
+	char name[64], line[256];
+	void *handle = NULL;
+	size_t len = 0;
+	int r;
+
+	snprintf(name, sizeof(name), "%s", file); /* libcgroup 2.0 takes a char *, 3.x a const one */
+	r = cgroup_read_value_begin(controller, rel, name, &handle, line, sizeof(line));
+	while (r == 0) {
+		size_t n = strlen(line);
+		if (len + n >= size) {
+			r = -E2BIG;
+			break;
+		}
+		memcpy(buf + len, line, n);
+		len += n;
+		r = cgroup_read_value_next(&handle, line, sizeof(line));
+	}
+	if (handle)
+		(void)cgroup_read_value_end(&handle);
+	if (r == ECGEOF)
+		r = 0;
+	else if (r > 0)
+		r = cg_error(r);
+	buf[len] = 0;
+	return r;
+}
+
+int cgroup_read_fields(const char *path, unsigned fields, struct cgroup_usage *ret)
 {
 	const char *rel = relative_path(path);
-	struct cgroup *cg = NULL;
 	struct cgroup_usage u;
 	enum cgroup_version version;
 	const struct cg_name *t;
+	char text[CG_FILE_MAX];
+	const char *have = NULL; /* the file in text */
+	int r, last = 0;
+	bool any = false;
 	size_t n;
-	int r;
 
 	if (!rel || !ret)
 		return -EINVAL;
@@ -465,32 +500,40 @@ int cgroup_read(const char *path, struct cgroup_usage *ret)
 	r = cg_init();
 	if (r < 0)
 		return r;
-	cg = cgroup_new_cgroup(rel);
-	if (!cg)
-		return -ENOMEM;
-	r = cg_error(cgroup_get_cgroup(cg));
-	if (r < 0)
-		goto finish;
 
 	memset(&u, 0xff, sizeof(u));
 	u.version = version;
 	u.missing = CGROUP_FIELD_ALL;
 	t = names_for(version, &n);
+	/* v1's swap limit is memory+swap minus memory */
+	if (version == BERTH_CGROUP_V1 && (fields & CGROUP_FIELD_SWAP_MAX))
+		fields |= CGROUP_FIELD_MEMORY_MAX;
 	for (size_t i = 0; i < n; i++) {
-		struct cgroup_controller *c = cgroup_get_controller(cg, t[i].controller);
-		char *s = NULL;
 		uint64_t v;
 
-		if (!c || cgroup_get_value_string(c, t[i].file, &s) != 0 || !s) {
-			free(s);
+		if (!(fields & t[i].field))
 			continue;
+		/* entries of one file are next to each other in the table: read it once */
+		if (!have || !streq(have, t[i].file)) {
+			have = NULL;
+			r = read_file(t[i].controller, rel, t[i].file, text, sizeof(text));
+			if (r < 0) {
+				last = r;
+				continue;
+			}
+			have = t[i].file;
+			any = true;
 		}
-		int k = parse_kind(&t[i], s, &v);
-		free(s);
-		if (k < 0)
+		if (parse_kind(&t[i], text, &v) < 0)
 			continue;
 		*(uint64_t *)((char *)&u + t[i].offset) = v;
 		u.missing &= ~t[i].field;
+	}
+	if (!any && last == -ENOENT) {
+		/* every file is missing: is the group itself gone? */
+		r = read_file(t[0].controller, rel, "cgroup.procs", text, sizeof(text));
+		if (r == -ENOENT)
+			return -ENOENT;
 	}
 	/* v1: memory.memsw.limit_in_bytes is memory + swap */
 	if (version == BERTH_CGROUP_V1 && !(u.missing & CGROUP_FIELD_SWAP_MAX) && u.swap_max != UINT64_MAX) {
@@ -502,10 +545,12 @@ int cgroup_read(const char *path, struct cgroup_usage *ret)
 			u.swap_max = UINT64_MAX;
 	}
 	*ret = u;
-	r = 0;
-finish:
-	cgroup_free(&cg);
-	return r;
+	return 0;
+}
+
+int cgroup_read(const char *path, struct cgroup_usage *ret)
+{
+	return cgroup_read_fields(path, CGROUP_FIELD_ALL, ret);
 }
 
 /* ---- comparison with what systemd was asked --------------------------------------------------- */

@@ -104,6 +104,9 @@ int cgroup_version_from_fs_type(uint64_t f_type, enum cgroup_version *ret);
  * UINT64_MAX and its bit is set in missing. -ENOENT if the group does not exist, -EINVAL for an
  * empty path or one with a "." or ".." component, -ENOMEDIUM if no cgroup hierarchy is mounted. */
 int cgroup_read(const char *path, struct cgroup_usage *ret);
+/* The same for the fields given (enum cgroup_field bits): only their files are read, each once.
+ * The other fields are UINT64_MAX and in missing. */
+int cgroup_read_fields(const char *path, unsigned fields, struct cgroup_usage *ret);
 
 /* Kernel file that holds field in version ("memory.max", "memory.limit_in_bytes"); with the key
  * inside it for flat keyed files ("memory.events", "oom_kill"), else *ret_key is NULL. NULL if the

@@ -8,10 +8,13 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "berth.h"
 #include "cli.h"
 #include "deploy.h"
+#include "fault.h"
+#include "interrupt.h"
 #include "lock.h"
 #include "log.h"
 #include "runstate.h"
@@ -85,17 +88,48 @@ static void prune_service(sd_bus *bus, const char *name, struct report *rep)
 	report_step(rep, "prune", true, "%s stopped, disabled and its unit removed (releases kept)", name);
 }
 
+/* Services whose manifest was a file in dir that is gone now. Only those: a service deployed from
+ * elsewhere, or whose origin is unknown (deployed by an older berth), is never pruned. */
+static int prune_candidates(const char *dir, char *const *wanted, char ***ret)
+{
+	_cleanup_strv_free_ char **managed = NULL, **out = calloc(1, sizeof(char *));
+	_cleanup_free_ char *real = realpath(dir, NULL);
+	int r;
+
+	if (!out || !real)
+		return -ENOMEM;
+	r = services_list(&managed);
+	if (r < 0)
+		return r;
+	STRV_FOREACH(name, managed) {
+		_cleanup_free_ char *origin = NULL;
+		struct stat st;
+		if (strv_contains(wanted, *name) || service_origin_read(*name, &origin) < 0 || !origin)
+			continue;
+		const char *base = strrchr(origin, '/');
+		if (!base || (size_t)(base - origin) != strlen(real) || strncmp(origin, real, strlen(real)) != 0)
+			continue;
+		if (lstat(origin, &st) == 0 || errno != ENOENT)
+			continue;
+		if ((r = strv_extend(&out, *name)) < 0)
+			return r;
+	}
+	*ret = TAKE_PTR(out);
+	return 0;
+}
+
 static int exec_apply(int argc, char **argv)
 {
 	const char *dir = argv[0];
 	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
 	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-	_cleanup_strv_free_ char **files = NULL, **managed = NULL;
+	_cleanup_strv_free_ char **files = NULL, **wanted = NULL, **prune = NULL;
 	_cleanup_close_ int lock_fd = -1;
 	struct report global;
 	struct bus_jobs jobs = { 0 };
 	uint64_t started = 0;
-	bool any_unit_changed = false, any_failed = false;
+	bool any_unit_changed = false, any_failed = false, any_unreadable = false;
+	char why[600] = "";
 	int r, ex;
 
 	r = list_manifests(dir, &files);
@@ -111,13 +145,18 @@ static int exec_apply(int argc, char **argv)
 		ex = cli_take_lock(120 * USEC_PER_SEC, &lock_fd);
 		if (ex != BERTH_EXIT_OK)
 			return cli_fail("apply", ex);
+		fault_point("apply", "after-lock");
+		interrupt_arm();
 	}
 
 	size_t n = strv_length(files);
 	struct item *items = calloc(n + 1, sizeof(*items));
-	if (!items)
+	wanted = calloc(1, sizeof(char *));
+	if (!items || !wanted)
 		return BERTH_EXIT_FAILURE;
 	report_init(&global, NULL, true);
+	if (!arg_check)
+		(void)deploy_resolve_all(bus, true, &global);
 
 	/* 1. every plan, before anything changes */
 	for (size_t i = 0; i < n; i++) {
@@ -125,9 +164,13 @@ static int exec_apply(int argc, char **argv)
 		it->file = files[i];
 		it->job = SIZE_MAX;
 		it->out.ready_msec = -1;
+		it->plan.image.fd = -1;
 		report_init(&it->rep, NULL, true);
 		ex = cli_load_manifest(it->file, &it->m);
+		if (ex != BERTH_EXIT_OK)
+			any_unreadable = true;
 		if (ex == BERTH_EXIT_OK) {
+			(void)strv_extend(&wanted, it->m->name);
 			for (size_t k = 0; k < i; k++)
 				if (items[k].m && streq(items[k].m->name, it->m->name)) {
 					cli_error(it->file, 0, "service", "name", "service \"%s\" is also defined in %s",
@@ -135,18 +178,37 @@ static int exec_apply(int argc, char **argv)
 					ex = BERTH_EXIT_INVALID;
 				}
 		}
-		if (ex == BERTH_EXIT_OK)
+		if (ex == BERTH_EXIT_OK) {
 			ex = deploy_plan(bus, it->m, NULL, NULL, &it->plan);
+			it->plan.op = "apply";
+		}
 		it->planned = ex == BERTH_EXIT_OK;
 		it->out.exit_code = ex;
 		if (!it->planned)
 			any_failed = true;
+	}
+	if (arg_prune) {
+		r = prune_candidates(dir, wanted, &prune);
+		if (r < 0) {
+			errno = -r;
+			report_fail(&global, "prune", "cannot work out what to prune: %m; nothing pruned");
+			any_failed = true;
+		} else if (any_unreadable && prune[0]) {
+			_cleanup_free_ char *list = strv_join(prune, ", ");
+			report_fail(&global, "prune",
+				    "not pruning %s: a manifest in %s could not be read (see above), and a service is only "
+				    "removed when its manifest is gone for sure",
+				    strempty(list), dir);
+			prune = strv_free(prune);
+		}
 	}
 
 	if (arg_check) {
 		for (size_t i = 0; i < n; i++)
 			if (items[i].planned)
 				deploy_print_plan(&items[i].plan, &items[i].rep, arg_diff);
+		STRV_FOREACH(name, prune)
+			report_step(&global, "prune", true, "would stop, disable and remove %s (its manifest is gone)", *name);
 		goto summary;
 	}
 
@@ -155,64 +217,84 @@ static int exec_apply(int argc, char **argv)
 		struct item *it = &items[i];
 		if (!it->planned)
 			continue;
-		r = deploy_install(&it->plan, &it->rep);
+		if (!deploy_plan_needs_txn(&it->plan)) {
+			r = deploy_refresh_release(&it->plan, &it->rep);
+			if (r >= 0 && deploy_enable(bus, &it->plan, &it->rep) < 0)
+				r = -EIO;
+			if (r < 0) {
+				errno = -r;
+				cli_error(it->file, 0, NULL, NULL, "cannot update release %s of \"%s\": %m", it->plan.version,
+					  it->m->name);
+				it->out.exit_code = BERTH_EXIT_FAILURE;
+				any_failed = true;
+			} else
+				report_step(&it->rep, "start", false, "running");
+			it->planned = false;
+			continue;
+		}
+		r = deploy_begin(&it->plan);
+		if (r >= 0)
+			r = deploy_install(&it->plan, &it->rep);
 		if (r < 0) {
 			errno = -r;
-			cli_error(it->file, 0, NULL, NULL, "cannot install release %s of \"%s\": %m", it->plan.version,
-				  it->m->name);
+			snprintf(why, sizeof(why), "cannot install release %s of \"%s\": %m", it->plan.version, it->m->name);
+			cli_error(it->file, 0, NULL, NULL, "%s", why);
+			deploy_abort(bus, &it->plan, why, &it->rep, &it->out);
 			it->planned = false;
-			it->out.exit_code = BERTH_EXIT_FAILURE;
 			any_failed = true;
 			continue;
 		}
 		any_unit_changed |= it->plan.unit_changes;
 	}
-	if (any_unit_changed) {
+	if (any_unit_changed && !interrupt_pending()) {
 		r = bus_daemon_reload(bus, &error);
 		if (r < 0) {
-			cli_error(NULL, 0, NULL, NULL, "systemd reload failed: %s", bus_error_text(&error, r));
-			ex = BERTH_EXIT_FAILURE;
-			goto out;
+			snprintf(why, sizeof(why), "systemd reload failed: %s", bus_error_text(&error, r));
+			cli_error(NULL, 0, NULL, NULL, "%s", why);
+			goto abort_all;
 		}
 		report_step(&global, "reload", true, "systemd re-read its units (once)");
+		for (size_t i = 0; i < n; i++)
+			if (items[i].planned)
+				deploy_step(&items[i].plan, "reload");
 	}
 
 	/* 3. enable, queue every start together, wait for all */
 	r = bus_jobs_init(&jobs, bus);
 	if (r < 0) {
-		cli_error(NULL, 0, NULL, NULL, "cannot subscribe to systemd's job signals: %s", strerror(-r));
-		ex = BERTH_EXIT_TEMPFAIL;
-		goto out;
+		snprintf(why, sizeof(why), "cannot subscribe to systemd's job signals: %s", strerror(-r));
+		cli_error(NULL, 0, NULL, NULL, "%s", why);
+		goto abort_all;
 	}
+	jobs.should_stop = interrupt_requested;
 	started = realtime_usec();
 	usec_t timeout = 0;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n && !interrupt_pending(); i++) {
 		struct item *it = &items[i];
 		if (!it->planned)
 			continue;
 		if (deploy_enable(bus, &it->plan, &it->rep) < 0) {
+			deploy_abort(bus, &it->plan, "cannot enable the unit", &it->rep, &it->out);
 			it->planned = false;
-			it->out.exit_code = BERTH_EXIT_FAILURE;
 			any_failed = true;
 			continue;
 		}
+		deploy_step(&it->plan, "enable");
 		const char *method = deploy_job_method(&it->plan);
-		if (!method) {
-			report_step(&it->rep, "start", false, "running");
-			it->out.exit_code = BERTH_EXIT_OK;
-			continue;
-		}
 		/* a deliberate start is not a crash loop: clear the start limit's counter */
 		(void)bus_reset_failed(bus, it->plan.unit_name, NULL);
 		(void)runstate_remove(it->m->name);
 		sd_bus_error_free(&error);
 		r = bus_jobs_queue(&jobs, method, it->plan.unit_name, &error);
 		if (r < 0) {
-			cli_error(it->file, 0, NULL, NULL, "cannot start %s: %s", it->plan.unit_name, bus_error_text(&error, r));
-			it->out.exit_code = BERTH_EXIT_FAILURE;
+			snprintf(why, sizeof(why), "cannot start %s: %s", it->plan.unit_name, bus_error_text(&error, r));
+			cli_error(it->file, 0, NULL, NULL, "%s", why);
+			deploy_abort(bus, &it->plan, why, &it->rep, &it->out);
+			it->planned = false;
 			any_failed = true;
 			continue;
 		}
+		deploy_step(&it->plan, "job-queued");
 		it->job = jobs.n - 1;
 		usec_t t = deploy_job_timeout(it->m);
 		if (t > timeout)
@@ -220,30 +302,50 @@ static int exec_apply(int argc, char **argv)
 	}
 	if (!arg_json && jobs.n)
 		printf("apply: %zu start job%s queued, waiting until healthy\n", jobs.n, jobs.n == 1 ? "" : "s");
+	if (jobs.n && fault_wanted("apply", "during-health-wait")) {
+		(void)bus_jobs_wait(&jobs, USEC_PER_SEC);
+		fault_point("apply", "during-health-wait");
+	}
 	if (jobs.n)
 		(void)bus_jobs_wait(&jobs, timeout);
+	if (jobs.bus && jobs.bus != bus) {
+		sd_bus_unref(bus);
+		bus = sd_bus_ref(jobs.bus);
+	}
 	for (size_t i = 0; i < n; i++) {
 		struct item *it = &items[i];
-		if (it->job == SIZE_MAX)
+		if (!it->planned)
 			continue;
+		if (it->job == SIZE_MAX) {
+			/* interrupted before its job was queued */
+			snprintf(why, sizeof(why), "interrupted by %s before the start", sigabbrev_np(interrupt_pending()));
+			deploy_abort(bus, &it->plan, why, &it->rep, &it->out);
+			any_failed = true;
+			continue;
+		}
 		struct bus_job *j = &jobs.jobs[it->job];
-		deploy_finish(bus, &it->plan, j->result, j->result ? j->finished_at - j->queued_at : 0, started,
-			      &it->rep, &it->out);
+		const char *result = j->result ? j->result : interrupt_pending() ? "interrupted" : NULL;
+		deploy_finish(bus, &it->plan, result, j->result ? j->finished_at - j->queued_at : 0, started, &it->rep,
+			      &it->out);
 		if (it->out.exit_code != BERTH_EXIT_OK)
 			any_failed = true;
 	}
 
-	/* 4. services no longer in DIR */
-	if (arg_prune && services_list(&managed) >= 0)
-		STRV_FOREACH(name, managed) {
-			bool wanted = false;
-			for (size_t i = 0; i < n; i++)
-				wanted |= items[i].m && streq(items[i].m->name, *name);
-			if (!wanted)
-				prune_service(bus, *name, &global);
+	/* 4. services whose manifest left DIR */
+	if (!interrupt_pending())
+		STRV_FOREACH(name, prune)
+			prune_service(bus, *name, &global);
+	goto summary;
+
+abort_all:
+	for (size_t i = 0; i < n; i++)
+		if (items[i].planned) {
+			deploy_abort(bus, &items[i].plan, why, &items[i].rep, &items[i].out);
+			any_failed = true;
 		}
 
 summary:
+	interrupt_disarm();
 	ex = any_failed ? BERTH_EXIT_FAILURE : BERTH_EXIT_OK;
 	if (arg_json) {
 		struct json j;
@@ -306,7 +408,6 @@ summary:
 			       it->plan.version ? it->plan.version : "-", it->rep.changed ? "yes" : "no", detail);
 		}
 	}
-out:
 	bus_jobs_release(&jobs);
 	for (size_t i = 0; i < n; i++) {
 		deploy_plan_release(&items[i].plan);

@@ -1,6 +1,7 @@
 /* cmd-check.c - berth check MANIFEST [--binary PATH]: validate a manifest and inspect its binary */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "berth.h"
 #include "binary.h"
@@ -119,6 +120,10 @@ static int exec_check(int argc, char **argv)
 		cli_error(m->path, 0, "service", "binary", "no binary: set binary = PATH or pass --binary PATH");
 		return cli_fail("check", BERTH_EXIT_USAGE);
 	}
+	/* what deploy refuses as root: files others could change, names of system directories */
+	r = deploy_check_trust(m, access(bin, F_OK) == 0 ? bin : NULL);
+	if (r != BERTH_EXIT_OK)
+		return cli_fail("check", r);
 	r = binary_judge(bin, &v);
 	if (r < 0) {
 		errno = -r;
@@ -151,7 +156,9 @@ const struct berth_cmd berth_cmd_check = {
 		       "static or dynamic (and whether the interpreter exists), stripped, and the Go\n"
 		       "build info (Go version, module, GOOS/GOARCH, CGO_ENABLED, -trimpath, VCS).\n"
 		       "A binary for another architecture or OS is refused; a non-Go ELF is accepted\n"
-		       "with a warning. Changes nothing.",
+		       "with a warning. Like deploy, it refuses a manifest, manifest directory,\n"
+		       "environment file or binary that anyone but root could change (StrictModes).\n"
+		       "Changes nothing.",
 	.options = options,
 	.min_args = 1,
 	.max_args = 1,

@@ -6,10 +6,14 @@
 #include "berth.h"
 #include "cli.h"
 #include "deploy.h"
+#include "fault.h"
+#include "interrupt.h"
 #include "lock.h"
 #include "log.h"
 #include "runstate.h"
 #include "strv.h"
+#include "txn.h"
+#include "unit.h"
 
 static const char *arg_binary, *arg_version;
 static usec_t arg_lock_timeout = 60 * USEC_PER_SEC;
@@ -27,7 +31,8 @@ static int set_option(const char *name, const char *arg)
 	return 0;
 }
 
-static void print_json(const struct deploy_plan *p, const struct report *rep, const struct deploy_outcome *o)
+static void print_json(const struct deploy_plan *p, const struct manifest *m, const struct report *rep,
+		       const struct deploy_outcome *o)
 {
 	struct json j;
 	json_init(&j, stdout);
@@ -35,7 +40,7 @@ static void print_json(const struct deploy_plan *p, const struct report *rep, co
 	json_key_string(&j, "command", "deploy");
 	json_key_bool(&j, "ok", o->exit_code == BERTH_EXIT_OK);
 	json_key_int(&j, "exit_code", o->exit_code);
-	json_key_string(&j, "service", p->m->name);
+	json_key_string(&j, "service", m->name);
 	json_key_string(&j, "unit", p->unit_name);
 	json_key_string(&j, "version", p->version);
 	json_key_string(&j, "previous_version", p->old_current);
@@ -59,11 +64,8 @@ static int exec_deploy(int argc, char **argv)
 {
 	_cleanup_(manifest_freep) struct manifest *m = NULL;
 	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
 	_cleanup_close_ int lock_fd = -1;
-	_cleanup_free_ char *result = NULL;
-	usec_t elapsed = 0, started = 0;
-	struct deploy_plan plan = { 0 };
+	struct deploy_plan plan = { .image = { .fd = -1 } };
 	struct deploy_outcome out = { .ready_msec = -1 };
 	struct report rep;
 	int r, ex;
@@ -85,7 +87,12 @@ static int exec_deploy(int argc, char **argv)
 			return cli_fail("deploy", ex);
 		}
 		report_step(&rep, "lock", false, "%s", BERTH_LOCK_PATH);
-	}
+		fault_point("deploy", "after-lock");
+		/* from here a signal is remembered, and the service is put back before we exit */
+		interrupt_arm();
+		(void)deploy_resolve(bus, m->name, true, &rep);
+	} else if (txn_exists(BERTH_STATE_ROOT, m->name))
+		report_step(&rep, "resolve", true, "would first finish an interrupted change of %s", m->name);
 
 	ex = deploy_plan(bus, m, arg_binary, arg_version, &plan);
 	if (ex != BERTH_EXIT_OK) {
@@ -109,53 +116,28 @@ static int exec_deploy(int argc, char **argv)
 		report_release(&quiet);
 	}
 
-	r = deploy_install(&plan, &rep);
-	if (r < 0) {
-		errno = -r;
-		cli_error(NULL, 0, NULL, NULL, "cannot install release %s of \"%s\": %m", plan.version, m->name);
-		out.exit_code = BERTH_EXIT_FAILURE;
-		goto done;
-	}
-	if (plan.unit_changes) {
-		r = bus_daemon_reload(bus, &error);
+	if (!deploy_plan_needs_txn(&plan)) {
+		/* nothing that runs changes: at most the saved manifest and the boot-time enablement */
+		r = deploy_refresh_release(&plan, &rep);
+		if (r >= 0 && deploy_enable(bus, &plan, &rep) < 0)
+			r = -EIO;
 		if (r < 0) {
-			cli_error(NULL, 0, NULL, NULL, "systemd reload failed: %s", bus_error_text(&error, r));
+			errno = -r;
+			cli_error(NULL, 0, NULL, NULL, "cannot update release %s of \"%s\": %m", plan.version, m->name);
 			out.exit_code = BERTH_EXIT_FAILURE;
 			goto done;
 		}
-		report_step(&rep, "reload", true, "systemd re-read its units");
-	}
-	if (deploy_enable(bus, &plan, &rep) < 0) {
-		out.exit_code = BERTH_EXIT_FAILURE;
-		goto done;
-	}
-
-	const char *method = deploy_job_method(&plan);
-	if (!method) {
-		report_step(&rep, "start", false, "%s is running", plan.unit_name);
+		report_step(&rep, "start", false, "%s is running %s", plan.unit_name, plan.version);
 		out.exit_code = BERTH_EXIT_OK;
 		goto done;
 	}
-	started = realtime_usec();
-	/* systemd's start limit is there to stop crash loops: a deliberate deploy is not one, and
-	 * six deploys in a minute must not be refused. ResetFailedUnit also resets its counter. */
-	(void)bus_reset_failed(bus, plan.unit_name, NULL);
-	(void)runstate_remove(m->name);
-	if (!arg_json)
-		printf("  … %-9s %s %s (waiting until healthy)\n", "start", streq(method, "StartUnit") ? "starting" : "restarting",
-		       plan.unit_name);
-	r = bus_unit_job(bus, method, plan.unit_name, deploy_job_timeout(m), &result, &elapsed, &error);
-	if (r < 0 && r != -ETIMEDOUT) {
-		cli_error(NULL, 0, NULL, NULL, "cannot start %s: %s", plan.unit_name, bus_error_text(&error, r));
-		out.exit_code = BERTH_EXIT_FAILURE;
-		goto done;
-	}
-	deploy_finish(bus, &plan, result, elapsed, started, &rep, &out);
 
+	deploy_run(&bus, &plan, &rep, &out);
 done:
+	interrupt_disarm();
 	out.changed = rep.changed;
 	if (arg_json)
-		print_json(&plan, &rep, &out);
+		print_json(&plan, m, &rep, &out);
 	else if (out.exit_code == BERTH_EXIT_OK)
 		printf("%s: %s\n", m->name,
 		       arg_check ? (rep.changed ? "would change" : "no change needed") :

@@ -1,6 +1,7 @@
 /* cmd-remove.c - berth remove NAME [--purge]: stop, disable and remove the unit */
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "berth.h"
 #include "cli.h"
@@ -12,6 +13,7 @@
 #include "report.h"
 #include "runstate.h"
 #include "services.h"
+#include "strv.h"
 #include "unit.h"
 
 static bool arg_purge;
@@ -87,7 +89,11 @@ static int exec_remove(int argc, char **argv)
 	(void)bus_reset_failed(bus, unit, NULL);
 	(void)runstate_remove(name);
 	if (arg_purge) {
-		char path[512];
+		_cleanup_strv_free_ char **owned = NULL;
+		/* read before the purge removes the record; only what berth had systemd create goes */
+		r = service_owned_dirs_read(name, &owned);
+		if (r < 0)
+			log_warning_errno(r, "cannot read which directories of \"%s\" berth created: %m; leaving them", name);
 		r = release_purge(&store);
 		if (r < 0) {
 			errno = -r;
@@ -95,14 +101,28 @@ static int exec_remove(int argc, char **argv)
 			ex = BERTH_EXIT_FAILURE;
 		} else
 			report_step(&rep, "purge", true, "removed %s/%s", BERTH_STATE_ROOT, name);
-		/* StateDirectory= and LogsDirectory= (under private/ with DynamicUser) */
-		const char *dirs[] = { "/var/lib/", "/var/lib/private/", "/var/log/", "/var/log/private/" };
-		for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
-			snprintf(path, sizeof(path), "%s%s", dirs[i], name);
-			if (fs_remove(path, true, true) < 0)
-				log_warning("cannot remove %s, ignoring", path);
+		size_t removed = 0;
+		STRV_FOREACH(d, owned) {
+			struct stat st;
+			if (lstat(*d, &st) < 0)
+				continue;
+			if (fs_remove(*d, true, true) < 0)
+				log_warning("cannot remove %s, ignoring", *d);
+			else
+				removed++;
 		}
-		report_step(&rep, "state", true, "removed the service's state and logs directories");
+		if (removed)
+			report_step(&rep, "state", true, "removed the service's state, cache and logs directories");
+		else if (!owned && r >= 0) {
+			_cleanup_strv_free_ char **existing = NULL;
+			if (service_existing_state_dirs(name, &existing) >= 0 && existing[0]) {
+				_cleanup_free_ char *list = strv_join(existing, " ");
+				report_step(&rep, "state", false,
+					    "left %s: berth has no record that it created them (remove them yourself if they "
+					    "were the service's)",
+					    strempty(list));
+			}
+		}
 	}
 
 	if (arg_json) {

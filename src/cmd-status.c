@@ -2,158 +2,24 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "berth.h"
-#include "bus.h"
-#include "cgroup.h"
 #include "cli.h"
-#include "goruntime.h"
 #include "deploy.h"
-#include "health.h"
-#include "journal.h"
+#include "lock.h"
 #include "log.h"
-#include "release.h"
-#include "runstate.h"
-#include "fs.h"
+#include "report.h"
+#include "service-state.h"
 #include "services.h"
 #include "strv.h"
 #include "term.h"
+#include "txn.h"
 #include "unit.h"
-
-struct service_view {
-	const char *name;
-	struct unit_status st;
-	char *release;
-	int64_t ready_msec;       /* from the last readiness check, -1 unknown */
-	bool health_checked;
-	struct probe_result health;
-	bool crash_loop;
-	unsigned loop_restarts;
-	uint64_t loop_span_usec;
-	bool have_status;
-	bool have_cgroup;
-	struct cgroup_usage cg;   /* what the kernel enforces and counts (libcgroup) */
-	char **mismatches;        /* kernel vs what systemd was asked */
-	bool have_go;
-	struct go_decision go;    /* what the unit tells the Go runtime, and why */
-	bool have_delta;          /* CPU over the interval since the previous `berth status` */
-	uint64_t delta_usec, delta_usage_usec, delta_periods, delta_throttled, delta_throttled_usec;
-};
 
 static bool known(uint64_t v)
 {
 	return v != UINT64_MAX;
-}
-
-/* The CPU counters of the last `berth status`, per service, in /run/berth/cpu/NAME: the share of
- * periods throttled "over the last interval" is the difference with them. */
-static void cpu_interval(struct service_view *v)
-{
-	char path[512], line[256];
-	_cleanup_free_ char *old = NULL;
-	uint64_t t0, u0, p0, n0, th0, now = realtime_usec();
-	const struct cgroup_usage *c = &v->cg;
-	size_t len;
-
-	if (!known(c->cpu_usage_usec) || !known(c->nr_periods) || !known(c->nr_throttled) || !known(c->throttled_usec))
-		return;
-	snprintf(path, sizeof(path), "%s/cpu/%s", BERTH_RUN_DIR, v->name);
-	if (fs_read_file(path, 4096, &old, &len) >= 0 &&
-	    sscanf(old, "%" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64, &t0, &u0, &p0, &n0, &th0) == 5 &&
-	    now > t0 && c->cpu_usage_usec >= u0 && c->nr_periods >= p0 && c->nr_throttled >= n0 &&
-	    c->throttled_usec >= th0) {
-		v->have_delta = true;
-		v->delta_usec = now - t0;
-		v->delta_usage_usec = c->cpu_usage_usec - u0;
-		v->delta_periods = c->nr_periods - p0;
-		v->delta_throttled = c->nr_throttled - n0;
-		v->delta_throttled_usec = c->throttled_usec - th0;
-	}
-	/* only root can keep the sample; the others get the cumulative numbers */
-	snprintf(line, sizeof(line), "%" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", now,
-		 c->cpu_usage_usec, c->nr_periods, c->nr_throttled, c->throttled_usec);
-	char dir[300];
-	snprintf(dir, sizeof(dir), "%s/cpu", BERTH_RUN_DIR);
-	if (fs_mkdir_p_nofollow(dir, 0755) >= 0)
-		(void)fs_write_atomic(path, line, strlen(line), 0644);
-}
-
-static void fill_go(struct service_view *v, const struct manifest *m)
-{
-	struct elf_info e = { 0 };
-	char bin[512];
-	snprintf(bin, sizeof(bin), "%s/%s/current/%s", BERTH_STATE_ROOT, v->name, v->name);
-	if (elf_inspect_file(bin, &e) < 0)
-		return;
-	go_decide(m, &e, cli_host_cpus(), &v->go);
-	v->go.gogc = NULL; /* points into m, which is freed: not reported */
-	v->have_go = true;
-	elf_info_release(&e);
-}
-
-static void fill_health(struct service_view *v)
-{
-	_cleanup_(manifest_freep) struct manifest *m = NULL;
-	if (service_load_manifest(v->name, &m) < 0)
-		return;
-	fill_go(v, m);
-	if (!streq_ptr(v->st.active_state, "active"))
-		return;
-	struct health_spec spec;
-	if (!deploy_health_spec(m, &spec))
-		return;
-	if (health_probe(&spec, &v->health) >= 0)
-		v->health_checked = true;
-}
-
-static int gather(sd_bus *bus, const char *name, struct service_view *v)
-{
-	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-	_cleanup_free_ char *unit = unit_name_for(name);
-	struct release_store store = { .root = (char *)BERTH_STATE_ROOT, .name = (char *)name };
-	struct ready_state rs;
-	int r;
-
-	v->name = name;
-	v->ready_msec = -1;
-	r = bus_get_unit_status(bus, unit, &v->st, &error);
-	if (r < 0) {
-		log_error("cannot ask systemd about %s: %s", unit, bus_error_text(&error, r));
-		return r;
-	}
-	v->have_status = true;
-	(void)release_get_current(&store, &v->release);
-	if (runstate_read_ready(name, &rs) >= 0 && rs.ok)
-		v->ready_msec = rs.ready_msec;
-	else if (v->release) {
-		struct release rel;
-		if (release_load(&store, v->release, &rel) >= 0) {
-			v->ready_msec = rel.ready_msec;
-			release_release(&rel);
-		}
-	}
-	fill_health(v);
-	if (!isempty(v->st.control_group) && cgroup_read(v->st.control_group, &v->cg) >= 0) {
-		v->have_cgroup = true;
-		if (cgroup_compare(&v->cg, &v->st, &v->mismatches) < 0)
-			v->mismatches = NULL;
-		cpu_interval(v);
-	}
-	/* A crash loop: the start limit refused the next automatic restart. systemd then keeps the
-	 * crash's own Result (exit-code, signal...); start-limit-hit shows only when a manual start
-	 * was refused. */
-	bool limit_reached = v->st.start_limit_burst > 0 && v->st.n_restarts + 1 >= v->st.start_limit_burst;
-	if (streq_ptr(v->st.active_state, "failed") &&
-	    (streq_ptr(v->st.result, "start-limit-hit") || (v->st.n_restarts > 0 && limit_reached))) {
-		uint64_t first, last;
-		unsigned n = v->st.n_restarts ? v->st.n_restarts : (unsigned)v->st.start_limit_burst;
-		v->crash_loop = true;
-		v->loop_restarts = n;
-		if (journal_restart_span(unit, n ? n : 1, &first, &last) > 0)
-			v->loop_span_usec = v->st.inactive_enter_usec > first ? v->st.inactive_enter_usec - first :
-										last - first;
-	}
-	return 0;
 }
 
 static const char *fmt_span(char *buf, size_t len, uint64_t usec)
@@ -170,7 +36,7 @@ static const char *fmt_span(char *buf, size_t len, uint64_t usec)
 	return buf;
 }
 
-static void print_human(struct service_view *v, size_t n)
+static void print_human(struct service_state *v, size_t n)
 {
 	char up[32], mem[64], a[32], b[32], cpu[32], ready[32];
 	uint64_t now = realtime_usec();
@@ -228,6 +94,13 @@ static void print_human(struct service_view *v, size_t n)
 		}
 		STRV_FOREACH(mm, v[i].mismatches)
 			printf("  %s└ limits: %s%s\n", term_out(TERM_RED), *mm, term_out(TERM_RESET));
+		if (v[i].have_txn)
+			printf("  %s└ unfinished %s from %s to %s (berth stopped at step %s): the next berth deploy, rollback or apply of %s finishes it%s\n",
+			       term_out(TERM_RED), strempty(v[i].txn.op), v[i].txn.from ? v[i].txn.from : "nothing",
+			       strempty(v[i].txn.to), strempty(v[i].txn.step), v[i].name, term_out(TERM_RESET));
+		if (v[i].running && !streq_ptr(v[i].running, v[i].release))
+			printf("  %s└ running %s, current is %s: the next berth deploy restarts it%s\n", term_out(TERM_RED),
+			       v[i].running, strempty(v[i].release), term_out(TERM_RESET));
 		if (streq_ptr(s->result, "oom-kill"))
 			printf("  %s└ last stop: killed by the kernel for exceeding MemoryMax (oom-kill)%s\n",
 			       term_out(TERM_RED), term_out(TERM_RESET));
@@ -248,7 +121,7 @@ static void json_u64_or_null(struct json *j, const char *key, uint64_t v)
 	known(v) ? json_uint(j, v) : json_null(j);
 }
 
-static void print_json(struct service_view *v, size_t n)
+static void print_json(struct service_state *v, size_t n)
 {
 	struct json j;
 	uint64_t now = realtime_usec();
@@ -274,6 +147,19 @@ static void print_json(struct service_view *v, size_t n)
 									    json_null(&j);
 		json_key_uint(&j, "restarts", s->n_restarts);
 		json_key_string(&j, "release", v[i].release);
+		json_key_string(&j, "running_release", v[i].running);
+		json_key(&j, "transaction");
+		if (v[i].have_txn) {
+			json_object_begin(&j);
+			json_key_string(&j, "op", v[i].txn.op);
+			json_key_string(&j, "from", v[i].txn.from);
+			json_key_string(&j, "to", v[i].txn.to);
+			json_key_string(&j, "step", v[i].txn.step);
+			json_key_int(&j, "pid", v[i].txn.pid);
+			json_key_uint(&j, "started_usec", v[i].txn.started_usec);
+			json_object_end(&j);
+		} else
+			json_null(&j);
 		json_key(&j, "ready_msec");
 		v[i].ready_msec >= 0 ? json_int(&j, v[i].ready_msec) : json_null(&j);
 		json_key(&j, "health");
@@ -362,6 +248,31 @@ static void print_json(struct service_view *v, size_t n)
 	json_finish(&j);
 }
 
+/* As root, status first finishes what a killed berth left (deploy.h): only when no other berth
+ * holds the lock and no start it queued is still running; otherwise status shows it. */
+static void resolve_unfinished(sd_bus *bus, char *const *names)
+{
+	_cleanup_close_ int lock_fd = -1;
+	struct report rep;
+	pid_t holder;
+	bool any = false;
+
+	if (geteuid() != 0)
+		return;
+	STRV_FOREACH(n, names)
+		any |= txn_exists(BERTH_STATE_ROOT, *n);
+	if (!any || (lock_fd = lock_acquire(BERTH_LOCK_PATH, 0, &holder)) < 0)
+		return;
+	report_init(&rep, NULL, true);
+	STRV_FOREACH(n, names)
+		if (txn_exists(BERTH_STATE_ROOT, *n))
+			(void)deploy_resolve(bus, *n, false, &rep);
+	if (!arg_json)
+		for (size_t i = 0; i < rep.n; i++)
+			printf("%s: %s\n", rep.steps[i].step, rep.steps[i].detail);
+	report_release(&rep);
+}
+
 static int exec_status(int argc, char **argv)
 {
 	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
@@ -383,25 +294,33 @@ static int exec_status(int argc, char **argv)
 	ex = cli_open_bus(&bus);
 	if (ex != BERTH_EXIT_OK)
 		return cli_fail("status", ex);
+	resolve_unfinished(bus, names);
 
 	size_t n = strv_length(names);
-	struct service_view *v = calloc(n + 1, sizeof(*v));
+	struct service_state *v = calloc(n + 1, sizeof(*v));
 	if (!v)
 		return BERTH_EXIT_FAILURE;
 	for (size_t i = 0; i < n; i++)
-		if (gather(bus, names[i], &v[i]) < 0)
+		v[i].name = names[i];
+	r = service_state_gather(bus, v, n, SERVICE_STATE_GO | SERVICE_STATE_CPU_INTERVAL | SERVICE_STATE_PROBE);
+	if (r < 0) {
+		free(v);
+		return BERTH_EXIT_FAILURE;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (v[i].bus_error < 0) {
+			_cleanup_free_ char *unit = unit_name_for(v[i].name);
+			log_error("cannot ask systemd about %s: %s", strempty(unit), strempty(v[i].bus_error_text));
 			ex = BERTH_EXIT_FAILURE;
+		}
 	if (arg_json)
 		print_json(v, n);
 	else if (n == 0)
 		printf("no services deployed by berth\n");
 	else
 		print_human(v, n);
-	for (size_t i = 0; i < n; i++) {
-		unit_status_release(&v[i].st);
-		strv_free(v[i].mismatches);
-		free(v[i].release);
-	}
+	for (size_t i = 0; i < n; i++)
+		service_state_release(&v[i]);
 	free(v);
 	return ex;
 }

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "berth.h"
 #include "health.h"
@@ -101,7 +103,25 @@ static int exec_wait_ready(int argc, char **argv)
 	if (inv && strlen(inv) == 32)
 		snprintf(st.invocation_id, sizeof(st.invocation_id), "%s", inv);
 
-	r = health_wait_ready(&spec, &last, &elapsed);
+	/* systemd gives ExecStartPost= the main process's PID: when it dies, stop waiting at once */
+	_cleanup_close_ int pidfd = -1;
+	const char *mainpid = getenv("MAINPID");
+	uint64_t pid;
+	if (mainpid && parse_uint_range(mainpid, 1, INT32_MAX, &pid) >= 0) {
+		pidfd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+		if (pidfd < 0)
+			log_debug("cannot watch PID %" PRIu64 ": %m, ignoring", pid);
+	}
+
+	r = health_wait_ready_fd(&spec, pidfd, &last, &elapsed);
+	if (r == -ECHILD) {
+		st.ok = false;
+		snprintf(st.reason, sizeof(st.reason), "the main process (PID %s) exited before it became healthy",
+			 mainpid);
+		(void)runstate_write_ready(name, &st);
+		log_error("%s: %s", name, st.reason);
+		return BERTH_EXIT_FAILURE;
+	}
 	if (r < 0) {
 		st.ok = false;
 		snprintf(st.reason, sizeof(st.reason), "not healthy after %.1fs: %s",

@@ -1,16 +1,14 @@
-/* deploy.c - release in place, health-gated start, rollback */
+/* deploy.c - the plan of a deploy or rollback: what would change, and the refusals before any
+ * change. deploy-txn.c carries the plan out. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <inttypes.h>
 #include <pwd.h>
-#include <signal.h>
-#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -22,14 +20,12 @@
 #include "diff.h"
 #include "fs.h"
 #include "health.h"
-#include "journal.h"
 #include "log.h"
-#include "runstate.h"
 #include "services.h"
-#include "sha256.h"
 #include "sockdiag.h"
 #include "strv.h"
 #include "term.h"
+#include "trust.h"
 #include "unit.h"
 
 uint64_t realtime_usec(void)
@@ -45,31 +41,6 @@ usec_t deploy_job_timeout(const struct manifest *m)
 	usec_t stop = m->stop_timeout == USEC_UNSET || m->stop_timeout == USEC_INFINITY ? 30 * USEC_PER_SEC :
 											    m->stop_timeout;
 	return ready + stop + 30 * USEC_PER_SEC;
-}
-
-/* Byte-compares two files: the common redeploy of the same binary needs no hashing. */
-static bool files_equal(const char *a, const char *b)
-{
-	_cleanup_close_ int fa = open(a, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	_cleanup_close_ int fb = open(b, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	struct stat sa, sb;
-	bool eq = false;
-
-	if (fa < 0 || fb < 0 || fstat(fa, &sa) < 0 || fstat(fb, &sb) < 0)
-		return false;
-	if (!S_ISREG(sa.st_mode) || !S_ISREG(sb.st_mode) || sa.st_size != sb.st_size)
-		return false;
-	if (sa.st_size == 0)
-		return true;
-	void *ma = mmap(NULL, sa.st_size, PROT_READ, MAP_PRIVATE, fa, 0);
-	void *mb = mmap(NULL, sb.st_size, PROT_READ, MAP_PRIVATE, fb, 0);
-	if (ma != MAP_FAILED && mb != MAP_FAILED)
-		eq = memcmp(ma, mb, sa.st_size) == 0;
-	if (ma != MAP_FAILED)
-		munmap(ma, sa.st_size);
-	if (mb != MAP_FAILED)
-		munmap(mb, sb.st_size);
-	return eq;
 }
 
 /* Which process holds a socket (for the "port in use" message): scans /proc/PID/fd. */
@@ -172,6 +143,51 @@ int deploy_check_identity(const struct manifest *m)
 	return r;
 }
 
+int deploy_check_trust(const struct manifest *m, const char *binary)
+{
+	_cleanup_free_ char *manifest_abs = realpath(m->path, NULL);
+	struct trust_problem tp = { 0 };
+	int ex = BERTH_EXIT_OK;
+
+	const char *reserved = trust_reserved_name(m->name);
+	if (reserved) {
+		cli_error(m->path, 0, "service", "name",
+			  "\"%s\" is the name of a system directory (%s): systemd would hand it to the service and "
+			  "`berth remove --purge` would delete it; choose another name",
+			  m->name, reserved);
+		ex = BERTH_EXIT_INVALID;
+	}
+	struct {
+		const char *what, *path, *section, *key;
+	} files[] = {
+		{ "the manifest", manifest_abs ? manifest_abs : m->path, NULL, NULL },
+		{ "the environment file", m->environment_file, "service", "environment_file" },
+		{ "the binary", binary, "service", "binary" },
+	};
+	for (size_t i = 0; i < ELEMENTSOF(files); i++) {
+		if (!files[i].path)
+			continue;
+		int r = trust_check_path(files[i].path, &tp);
+		if (r == -ENOENT && i == 1)
+			continue; /* systemd says so at start, and the deploy rolls back */
+		if (r < 0 && r != -EPERM) {
+			errno = -r;
+			cli_error(m->path, 0, files[i].section, files[i].key, "cannot check %s \"%s\": %m", files[i].what,
+				  files[i].path);
+			ex = BERTH_EXIT_INVALID;
+			continue;
+		}
+		if (r == -EPERM) {
+			cli_error(m->path, 0, files[i].section, files[i].key,
+				  "%s \"%s\" can be changed by others than root: \"%s\" %s (fix: %s)", files[i].what,
+				  files[i].path, tp.path, tp.problem, tp.fix);
+			ex = BERTH_EXIT_INVALID;
+		}
+		trust_problem_release(&tp);
+	}
+	return ex;
+}
+
 /* Where a release's binary came from: path and inode identity + times. A redeploy of a file with
  * the same stamp is the same binary without reading a byte (the quick check rsync and make use;
  * ctime changes with any write or chmod). */
@@ -188,61 +204,178 @@ static char *source_stamp(const char *path)
 	return r;
 }
 
-static char *source_stamp_path(const struct deploy_plan *p, const char *version)
+char *deploy_source_stamp(const struct deploy_plan *p)
 {
-	_cleanup_free_ char *dir = release_dir(&p->store, version);
-	char *r = NULL;
-	if (!dir || asprintf(&r, "%s/source", dir) < 0)
-		return NULL;
-	return r;
+	return p->binary ? source_stamp(p->binary) : NULL;
 }
 
 static bool same_source(const struct deploy_plan *p, const char *version)
 {
-	_cleanup_free_ char *want = source_stamp(p->binary), *path = source_stamp_path(p, version), *have = NULL;
+	_cleanup_free_ char *want = source_stamp(p->binary), *dir = release_dir(&p->store, version), *path = NULL,
+			    *have = NULL;
 	size_t len;
-	if (!want || !path || fs_read_file(path, 4096, &have, &len) < 0)
+	if (!want || !dir || asprintf(&path, "%s/source", dir) < 0 || fs_read_file(path, 4096, &have, &len) < 0)
 		return false;
 	return streq(want, have);
 }
 
-static int choose_version(struct deploy_plan *p, const char *override)
+static int read_failed(const char *bin, int r)
 {
-	char hex[2 * SHA256_DIGEST_SIZE + 1];
+	errno = -r;
+	if (r == -ESTALE)
+		cli_error(NULL, 0, NULL, NULL, "binary \"%s\" changed while berth read it: wait until it is written, then deploy again",
+			  bin);
+	else if (r == -EFBIG)
+		cli_error(NULL, 0, NULL, NULL, "binary \"%s\" is larger than %llu MiB", bin,
+			  (unsigned long long)(BINARY_SIZE_MAX >> 20));
+	else
+		cli_error(NULL, 0, NULL, NULL, "cannot read binary \"%s\": %m", bin);
+	return r == -ENOENT ? BERTH_EXIT_NOT_FOUND : BERTH_EXIT_FAILURE;
+}
+
+/* Reads the binary (once) and decides the version; on the quick path (the caller's file is the
+ * current release's source, untouched) reads nothing and judges the installed copy instead. */
+static int read_binary(struct deploy_plan *p, const char *bin, const char *override)
+{
 	int r;
 
-	if (override) {
-		if (!release_version_is_valid(override)) {
-			cli_error(NULL, 0, NULL, NULL,
-				  "invalid --version \"%s\": use letters, digits and . _ + - (at most 64)", override);
-			return BERTH_EXIT_USAGE;
-		}
-		p->version = strdup(override);
-	} else if (p->old_current) {
-		/* the same bytes as the current release: no need to hash */
-		_cleanup_free_ char *cur_bin = release_binary_path(&p->store, p->old_current);
-		if (same_source(p, p->old_current) || (cur_bin && files_equal(p->binary, cur_bin)))
-			p->version = strdup(p->old_current);
+	if (override && !release_version_is_valid(override)) {
+		cli_error(NULL, 0, NULL, NULL, "invalid --version \"%s\": use letters, digits and . _ + - (at most 64)",
+			  override);
+		return BERTH_EXIT_USAGE;
 	}
-	if (!p->version || override) {
-		r = sha256_file(p->binary, hex);
-		if (r < 0) {
-			errno = -r;
-			cli_error(NULL, 0, NULL, NULL, "cannot read binary \"%s\": %m", p->binary);
+	const char *quick = override ? override : p->old_current;
+	if (quick && same_source(p, quick)) {
+		_cleanup_free_ char *copy = release_binary_path(&p->store, quick);
+		p->version = strdup(quick);
+		if (!copy || !p->version)
 			return BERTH_EXIT_FAILURE;
-		}
-		p->sha256 = strdup(hex);
-		if (!p->version)
-			p->version = strndup(hex, 12);
+		r = binary_judge(copy, &p->verdict);
+		return r < 0 ? read_failed(copy, r) : BERTH_EXIT_OK;
 	}
+	r = binary_read_and_judge(p->binary, &p->image, &p->verdict);
+	if (r < 0)
+		return read_failed(bin, r);
+	p->version = override ? strdup(override) : strndup(p->image.sha256, 12);
 	return p->version ? BERTH_EXIT_OK : BERTH_EXIT_FAILURE;
+}
+
+/* The service's state/cache/logs directories must be ones berth asked systemd for: never a
+ * directory the system or a sysadmin already had (remove --purge deletes what berth owns). */
+static int check_state_dirs(struct deploy_plan *p)
+{
+	_cleanup_strv_free_ char **owned = NULL, **existing = NULL;
+	int r, ex = BERTH_EXIT_OK;
+
+	r = service_owned_dirs_read(p->m->name, &owned);
+	if (r >= 0)
+		r = service_existing_state_dirs(p->m->name, &existing);
+	if (r < 0) {
+		errno = -r;
+		cli_error(NULL, 0, NULL, NULL, "cannot check the state directories of \"%s\": %m", p->m->name);
+		return BERTH_EXIT_FAILURE;
+	}
+	if (!owned && p->old_unit) {
+		/* deployed by a berth from before owned-dirs: its unit asked systemd for these */
+		p->new_owned_dirs = TAKE_PTR(existing);
+		return BERTH_EXIT_OK;
+	}
+	STRV_FOREACH(d, existing)
+		if (!strv_contains(owned, *d)) {
+			cli_error(p->m->path, 0, "service", "name",
+				  "\"%s\" already exists and berth did not create it for \"%s\": systemd would give it to "
+				  "the service and `berth remove --purge` could delete it; choose another name, or move "
+				  "it away",
+				  *d, p->m->name);
+			ex = BERTH_EXIT_INVALID;
+		}
+	if (ex == BERTH_EXIT_OK && !owned && (r = service_state_dirs(p->m->name, &p->new_owned_dirs)) < 0)
+		return BERTH_EXIT_FAILURE;
+	return ex;
+}
+
+/* The unit, the drop-in and what runs, compared with what this plan wants. Shared by deploy and
+ * rollback: p->m, new_unit, version and the verdict are set. */
+static int compare_with_host(sd_bus *bus, struct deploy_plan *p)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+	size_t len;
+	int r;
+
+	if (!p->unit_name || !p->unit_path) {
+		p->unit_name = unit_name_for(p->m->name);
+		if (!p->unit_name || asprintf(&p->unit_path, "%s/%s", BERTH_UNIT_DIR, p->unit_name) < 0)
+			return BERTH_EXIT_FAILURE;
+	}
+	r = bus_get_unit_status(bus, p->unit_name, &p->status, &error);
+	if (r < 0) {
+		cli_error(NULL, 0, NULL, NULL, "cannot ask systemd about %s: %s", p->unit_name, bus_error_text(&error, r));
+		return BERTH_EXIT_TEMPFAIL;
+	}
+	p->is_active = p->status.active_state && (streq(p->status.active_state, "active") ||
+						  streq(p->status.active_state, "activating") ||
+						  streq(p->status.active_state, "reloading"));
+	p->was_enabled = streq_ptr(p->status.unit_file_state, "enabled");
+
+	r = fs_read_file(p->unit_path, 1024 * 1024, &p->old_unit, &len);
+	if (r < 0 && r != -ENOENT) {
+		errno = -r;
+		cli_error(NULL, 0, NULL, NULL, "cannot read \"%s\": %m", p->unit_path);
+		return BERTH_EXIT_FAILURE;
+	}
+	/* never take over a unit somebody else wrote, nor shadow a package's unit */
+	if (p->old_unit && !startswith(p->old_unit, BERTH_UNIT_MARKER)) {
+		cli_error(p->m->path, 0, "service", "name",
+			  "%s exists and is not managed by berth: choose another name or remove it first", p->unit_path);
+		return BERTH_EXIT_INVALID;
+	}
+	if (!p->old_unit && p->status.load_state && streq(p->status.load_state, "loaded") &&
+	    !isempty(p->status.fragment_path)) {
+		cli_error(p->m->path, 0, "service", "name", "a unit named %s already exists (%s): choose another name",
+			  p->unit_name, p->status.fragment_path);
+		return BERTH_EXIT_INVALID;
+	}
+
+	/* limits set live with `berth limit` stay, unless this manifest changes them */
+	p->dropin_path = cgroup_limits_dropin_path(NULL, p->m->name);
+	if (!p->dropin_path)
+		return BERTH_EXIT_FAILURE;
+	r = fs_read_file(p->dropin_path, 64 * 1024, &p->old_dropin, &len);
+	if (r < 0 && r != -ENOENT) {
+		errno = -r;
+		cli_error(NULL, 0, NULL, NULL, "cannot read \"%s\": %m", p->dropin_path);
+		return BERTH_EXIT_FAILURE;
+	}
+	r = cgroup_limits_update_for_manifest(p->old_dropin, p->m, &p->verdict.info, cli_host_cpus(), &p->new_dropin);
+	if (r == -EBADMSG) {
+		/* not berth's file: leave it as it is */
+		log_warning("%s was not written by berth: leaving it alone", p->dropin_path);
+		p->new_dropin = p->old_dropin ? strdup(p->old_dropin) : NULL;
+	} else if (r < 0) {
+		errno = -r;
+		cli_error(NULL, 0, NULL, NULL, "cannot work out the limits drop-in for \"%s\": %m", p->m->name);
+		return BERTH_EXIT_FAILURE;
+	}
+	p->dropin_changes = !streq_ptr(p->old_dropin, p->new_dropin);
+	/* a unit written but never loaded (berth was killed before the reload) is a change too */
+	p->unit_changes = !streq_ptr(p->old_unit, p->new_unit) || p->dropin_changes || p->status.need_daemon_reload;
+
+	/* "no change" must be true: the process that runs is the current release's */
+	if (p->is_active && p->status.main_pid) {
+		r = service_running_release(p->m->name, p->status.main_pid, &p->running);
+		if (r < 0 && r != -ESRCH)
+			log_debug_errno(r, "cannot tell what PID %u runs: %m, ignoring", p->status.main_pid);
+		p->stale_process = r >= 0 && !streq_ptr(p->running, p->version);
+	}
+	p->needs_enable = !p->was_enabled || p->unit_changes;
+	p->needs_job = !p->is_active || p->release_changes || p->unit_changes || p->stale_process;
+	return BERTH_EXIT_OK;
 }
 
 int deploy_plan(sd_bus *bus, struct manifest *m, const char *binary_override, const char *version_override,
 		struct deploy_plan *ret)
 {
-	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-	struct deploy_plan p = { .m = m };
+	struct deploy_plan p = { .op = "deploy", .m = m, .image = { .fd = -1 } };
 	size_t len;
 	int r, ex;
 
@@ -259,13 +392,25 @@ int deploy_plan(sd_bus *bus, struct manifest *m, const char *binary_override, co
 		cli_error(NULL, 0, NULL, NULL, "cannot read binary \"%s\": %m", bin);
 		return errno == ENOENT ? BERTH_EXIT_NOT_FOUND : BERTH_EXIT_FAILURE;
 	}
-	r = binary_judge(p.binary, &p.verdict);
-	if (r < 0) {
-		errno = -r;
-		cli_error(NULL, 0, NULL, NULL, "cannot read binary \"%s\": %m", bin);
+	p.manifest_path = realpath(m->path, NULL);
+	if (!p.manifest_path || fs_read_file(p.manifest_path, MANIFEST_FILE_MAX, &p.manifest_text, &len) < 0) {
+		cli_error(NULL, 0, NULL, NULL, "cannot read manifest \"%s\": %m", m->path);
 		ex = BERTH_EXIT_FAILURE;
 		goto fail;
 	}
+	ex = deploy_check_trust(m, p.binary);
+	if (ex != BERTH_EXIT_OK)
+		goto fail;
+	r = release_get_current(&p.store, &p.old_current);
+	if (r < 0) {
+		errno = -r;
+		cli_error(NULL, 0, NULL, NULL, "cannot read the current release of \"%s\": %m", m->name);
+		ex = BERTH_EXIT_FAILURE;
+		goto fail;
+	}
+	ex = read_binary(&p, bin, version_override);
+	if (ex != BERTH_EXIT_OK)
+		goto fail;
 	if (p.verdict.error) {
 		cli_error(NULL, 0, NULL, NULL, "binary \"%s\" refused: %s", bin, p.verdict.error);
 		ex = BERTH_EXIT_INVALID;
@@ -286,57 +431,6 @@ int deploy_plan(sd_bus *bus, struct manifest *m, const char *binary_override, co
 			goto fail;
 		}
 	}
-
-	p.unit_name = unit_name_for(m->name);
-	if (!p.unit_name || asprintf(&p.unit_path, "%s/%s", BERTH_UNIT_DIR, p.unit_name) < 0) {
-		ex = BERTH_EXIT_FAILURE;
-		goto fail;
-	}
-
-	r = bus_get_unit_status(bus, p.unit_name, &p.status, &error);
-	if (r < 0) {
-		cli_error(NULL, 0, NULL, NULL, "cannot ask systemd about %s: %s", p.unit_name, bus_error_text(&error, r));
-		ex = BERTH_EXIT_TEMPFAIL;
-		goto fail;
-	}
-	p.is_active = p.status.active_state && (streq(p.status.active_state, "active") ||
-						streq(p.status.active_state, "activating") ||
-						streq(p.status.active_state, "reloading"));
-
-	r = fs_read_file(p.unit_path, 1024 * 1024, &p.old_unit, &len);
-	if (r < 0 && r != -ENOENT) {
-		errno = -r;
-		cli_error(NULL, 0, NULL, NULL, "cannot read \"%s\": %m", p.unit_path);
-		ex = BERTH_EXIT_FAILURE;
-		goto fail;
-	}
-	/* never take over a unit somebody else wrote, nor shadow a package's unit */
-	if (p.old_unit && !startswith(p.old_unit, BERTH_UNIT_MARKER)) {
-		cli_error(m->path, 0, "service", "name",
-			  "%s exists and is not managed by berth: choose another name or remove it first",
-			  p.unit_path);
-		ex = BERTH_EXIT_INVALID;
-		goto fail;
-	}
-	if (!p.old_unit && p.status.load_state && streq(p.status.load_state, "loaded") &&
-	    !isempty(p.status.fragment_path)) {
-		cli_error(m->path, 0, "service", "name",
-			  "a unit named %s already exists (%s): choose another name", p.unit_name,
-			  p.status.fragment_path);
-		ex = BERTH_EXIT_INVALID;
-		goto fail;
-	}
-
-	r = release_get_current(&p.store, &p.old_current);
-	if (r < 0) {
-		errno = -r;
-		cli_error(NULL, 0, NULL, NULL, "cannot read the current release of \"%s\": %m", m->name);
-		ex = BERTH_EXIT_FAILURE;
-		goto fail;
-	}
-	ex = choose_version(&p, version_override);
-	if (ex != BERTH_EXIT_OK)
-		goto fail;
 	{
 		_cleanup_free_ char *dir = release_dir(&p.store, p.version);
 		struct stat st;
@@ -359,37 +453,13 @@ int deploy_plan(sd_bus *bus, struct manifest *m, const char *binary_override, co
 	}
 	p.new_unit = TAKE_PTR(out.files[0].content);
 	rendered_unit_release(&out);
-	p.unit_changes = !streq_ptr(p.old_unit, p.new_unit);
 
-	/* limits set live with `berth limit` stay, unless this manifest changes them */
-	p.dropin_path = cgroup_limits_dropin_path(NULL, m->name);
-	if (!p.dropin_path) {
-		ex = BERTH_EXIT_FAILURE;
+	ex = compare_with_host(bus, &p);
+	if (ex != BERTH_EXIT_OK)
 		goto fail;
-	}
-	r = fs_read_file(p.dropin_path, 64 * 1024, &p.old_dropin, &len);
-	if (r < 0 && r != -ENOENT) {
-		errno = -r;
-		cli_error(NULL, 0, NULL, NULL, "cannot read \"%s\": %m", p.dropin_path);
-		ex = BERTH_EXIT_FAILURE;
+	ex = check_state_dirs(&p);
+	if (ex != BERTH_EXIT_OK)
 		goto fail;
-	}
-	r = cgroup_limits_update_for_manifest(p.old_dropin, m, &p.verdict.info, cli_host_cpus(), &p.new_dropin);
-	if (r == -EBADMSG) {
-		/* not berth's file: leave it as it is */
-		log_warning("%s was not written by berth: leaving it alone", p.dropin_path);
-		p.new_dropin = p.old_dropin ? strdup(p.old_dropin) : NULL;
-	} else if (r < 0) {
-		errno = -r;
-		cli_error(NULL, 0, NULL, NULL, "cannot work out the limits drop-in for \"%s\": %m", m->name);
-		ex = BERTH_EXIT_FAILURE;
-		goto fail;
-	}
-	p.dropin_changes = !streq_ptr(p.old_dropin, p.new_dropin);
-	p.unit_changes |= p.dropin_changes;
-	p.needs_enable = !p.status.unit_file_state || !streq(p.status.unit_file_state, "enabled") || p.unit_changes;
-	p.needs_job = !p.is_active || p.release_changes || p.unit_changes;
-
 	ex = check_ports(&p);
 	if (ex != BERTH_EXIT_OK)
 		goto fail;
@@ -399,6 +469,75 @@ int deploy_plan(sd_bus *bus, struct manifest *m, const char *binary_override, co
 fail:
 	deploy_plan_release(&p);
 	return ex;
+}
+
+int deploy_plan_rollback(sd_bus *bus, const char *name, const char *target, struct deploy_plan *ret)
+{
+	struct deploy_plan p = { .op = "rollback", .image = { .fd = -1 } };
+	_cleanup_free_ char *dir = NULL, *unit_copy = NULL, *manifest = NULL, *bin = NULL;
+	struct manifest_diags diags = { 0 };
+	struct stat st;
+	size_t len;
+	int r, ex;
+
+	p.store.root = (char *)BERTH_STATE_ROOT;
+	p.store.name = (char *)name;
+	(void)release_get_current(&p.store, &p.old_current);
+	dir = release_dir(&p.store, target);
+	if (!dir || stat(dir, &st) < 0) {
+		cli_error(NULL, 0, NULL, NULL, "release \"%s\" of \"%s\" is not installed (see berth releases %s)", target,
+			  name, name);
+		return BERTH_EXIT_NOT_FOUND;
+	}
+	unit_copy = release_unit_copy_path(&p.store, target);
+	r = unit_copy ? fs_read_file(unit_copy, 1024 * 1024, &p.new_unit, &len) : -ENOMEM;
+	if (r < 0) {
+		errno = -r;
+		cli_error(NULL, 0, NULL, NULL, "release \"%s\" has no saved unit (%m): deploy it instead", target);
+		ex = BERTH_EXIT_FAILURE;
+		goto fail;
+	}
+	if (asprintf(&manifest, "%s/manifest.ini", dir) < 0 ||
+	    fs_read_file(manifest, MANIFEST_FILE_MAX, &p.manifest_text, &len) < 0 ||
+	    manifest_load(manifest, &p.m, &diags) < 0) {
+		manifest_diags_release(&diags);
+		cli_error(NULL, 0, NULL, NULL, "the saved manifest of release \"%s\" cannot be read: deploy it instead", target);
+		ex = BERTH_EXIT_FAILURE;
+		goto fail;
+	}
+	manifest_diags_release(&diags);
+	p.store.name = p.m->name; /* the same string, owned by the manifest from here on */
+	/* a failed rollback puts the release we came from back */
+	p.m->rollback = true;
+	p.version = strdup(target);
+	bin = release_binary_path(&p.store, target);
+	if (!p.version || !bin) {
+		ex = BERTH_EXIT_FAILURE;
+		goto fail;
+	}
+	r = binary_judge(bin, &p.verdict);
+	if (r < 0) {
+		ex = read_failed(bin, r);
+		goto fail;
+	}
+	p.release_exists = true;
+	p.release_changes = !streq_ptr(p.old_current, target);
+	ex = compare_with_host(bus, &p);
+	if (ex != BERTH_EXIT_OK)
+		goto fail;
+	p.needs_job = true;
+	*ret = p;
+	return BERTH_EXIT_OK;
+fail:
+	manifest_free(p.m);
+	p.m = NULL;
+	deploy_plan_release(&p);
+	return ex;
+}
+
+bool deploy_plan_needs_txn(const struct deploy_plan *p)
+{
+	return !p->release_exists || p->release_changes || p->unit_changes || p->needs_job;
 }
 
 const char *deploy_job_method(const struct deploy_plan *p)
@@ -422,7 +561,12 @@ void deploy_print_plan(const struct deploy_plan *p, struct report *rep, bool dif
 	if (p->unit_changes)
 		report_step(rep, "reload", true, "would reload systemd");
 	const char *job = deploy_job_method(p);
-	report_step(rep, "start", job != NULL, "%s", job ? (p->is_active ? "would restart" : "would start") : "running");
+	if (p->stale_process && !p->release_changes && !p->unit_changes)
+		report_step(rep, "start", true, "would restart: running %s, current is %s", p->running ? p->running : "?",
+			    p->version);
+	else
+		report_step(rep, "start", job != NULL, "%s",
+			    job ? (p->is_active ? "would restart" : "would start") : "running");
 	if (diff && p->unit_changes && !arg_json) {
 		if (!streq_ptr(p->old_unit, p->new_unit))
 			(void)diff_unified(stdout, p->old_unit ? p->unit_path : "/dev/null", p->old_unit, p->unit_path,
@@ -432,242 +576,6 @@ void deploy_print_plan(const struct deploy_plan *p, struct report *rep, bool dif
 					   p->new_dropin ? p->dropin_path : "/dev/null", p->new_dropin,
 					   term_colour(STDOUT_FILENO));
 	}
-}
-
-/* A redeploy that changes nothing writes nothing: compare before the (fsync'ed) write. */
-static int write_if_changed(const char *path, const char *data, size_t len)
-{
-	_cleanup_free_ char *have = NULL;
-	size_t have_len;
-	if (fs_read_file(path, 1024 * 1024, &have, &have_len) >= 0 && have_len == len && memcmp(have, data, len) == 0)
-		return 0;
-	return fs_write_atomic(path, data, len, 0644);
-}
-
-static int save_release_files(struct deploy_plan *p)
-{
-	_cleanup_free_ char *dir = release_dir(&p->store, p->version), *unit = NULL, *manifest = NULL,
-			    *manifest_copy = NULL, *stamp = source_stamp(p->binary), *stamp_path = NULL;
-	size_t len;
-	int r;
-
-	if (!dir || !stamp || !(unit = release_unit_copy_path(&p->store, p->version)) ||
-	    asprintf(&manifest_copy, "%s/manifest.ini", dir) < 0 || asprintf(&stamp_path, "%s/source", dir) < 0)
-		return -ENOMEM;
-	/* the unit and manifest go with the release: status probes health by the manifest, rollback
-	 * restores both */
-	r = write_if_changed(unit, p->new_unit, strlen(p->new_unit));
-	if (r < 0)
-		return r;
-	/* the manifest may have been named relative to the working directory */
-	_cleanup_free_ char *manifest_abs = realpath(p->m->path, NULL);
-	if (!manifest_abs)
-		return negative_errno();
-	r = fs_read_file(manifest_abs, 1024 * 1024, &manifest, &len);
-	if (r < 0)
-		return r;
-	r = write_if_changed(manifest_copy, manifest, len);
-	if (r < 0)
-		return r;
-	return write_if_changed(stamp_path, stamp, strlen(stamp));
-}
-
-int deploy_install(struct deploy_plan *p, struct report *rep)
-{
-	const struct elf_info *e = &p->verdict.info;
-	_cleanup_free_ char *module = NULL;
-	bool created = false;
-	int r;
-
-	if (e->is_go && e->go.main_module &&
-	    asprintf(&module, "%s@%s", e->go.main_module, strempty(e->go.main_version)) < 0)
-		return -ENOMEM;
-
-	if (!p->release_exists) {
-		char hex[2 * SHA256_DIGEST_SIZE + 1];
-		if (!p->sha256) {
-			r = sha256_file(p->binary, hex);
-			if (r < 0)
-				return r;
-			p->sha256 = strdup(hex);
-		}
-		r = release_install(&p->store, p->version, p->binary, p->sha256,
-				    e->is_go ? e->go.go_version : NULL, module, &created);
-		if (r < 0)
-			return r;
-		report_step(rep, "release", true, "installed %s%s%s", p->version, e->is_go ? " " : "",
-			    e->is_go ? strempty(e->go.go_version) : "");
-	}
-	r = save_release_files(p);
-	if (r < 0)
-		return r;
-	if (p->release_changes) {
-		r = release_set_current(&p->store, p->version);
-		if (r < 0)
-			return r;
-		if (p->old_current)
-			report_step(rep, "current", true, "%s (was %s)", p->version, p->old_current);
-		else
-			report_step(rep, "current", true, "%s", p->version);
-	} else if (p->release_exists)
-		report_step(rep, "release", false, "%s is current", p->version);
-
-	if (p->dropin_changes) {
-		if (p->new_dropin) {
-			_cleanup_free_ char *dir = strndup(p->dropin_path, strrchr(p->dropin_path, '/') - p->dropin_path);
-			r = dir ? fs_mkdir_p_nofollow(dir, 0755) : -ENOMEM;
-			if (r >= 0)
-				r = fs_write_atomic(p->dropin_path, p->new_dropin, strlen(p->new_dropin), 0644);
-		} else
-			r = fs_remove(p->dropin_path, false, true);
-		if (r < 0)
-			return r;
-		report_step(rep, "limits", true, p->new_dropin ? "kept the limits set by berth limit, where the manifest did not change them" :
-								 "the manifest now sets the limits berth limit had changed: %s removed",
-			    p->dropin_path);
-	}
-	if (!streq_ptr(p->old_unit, p->new_unit)) {
-		r = fs_write_atomic(p->unit_path, p->new_unit, strlen(p->new_unit), 0644);
-		if (r < 0)
-			return r;
-		report_step(rep, "unit", true, "%s %s", p->old_unit ? "updated" : "wrote", p->unit_path);
-	} else
-		report_step(rep, "unit", false, "%s unchanged", p->unit_path);
-	return 0;
-}
-
-int deploy_enable(sd_bus *bus, struct deploy_plan *p, struct report *rep)
-{
-	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-	bool changed = false;
-	int r;
-
-	if (!p->needs_enable)
-		return 0;
-	r = bus_enable_unit(bus, p->unit_name, &changed, &error);
-	if (r < 0) {
-		cli_error(NULL, 0, NULL, NULL, "cannot enable %s: %s", p->unit_name, bus_error_text(&error, r));
-		return r;
-	}
-	if (changed)
-		report_step(rep, "enable", true, "%s enabled at boot", p->unit_name);
-	return 0;
-}
-
-/* Why did the start fail? The readiness check's own words if it ran, else systemd's view. */
-static char *failure_reason(sd_bus *bus, const struct deploy_plan *p, const char *job_result)
-{
-	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-	struct unit_status st = { 0 };
-	struct ready_state rs;
-	char buf[600];
-
-	if (!job_result)
-		return strdup("the start job did not finish in time");
-	snprintf(buf, sizeof(buf), "start job %s", job_result);
-	if (bus_get_unit_status(bus, p->unit_name, &st, &error) >= 0) {
-		bool have_ready = runstate_read_ready(p->m->name, &rs) >= 0 && !rs.ok;
-		/* a failed readiness check also ends in Result=exit-code (of ExecStartPost=), with the
-		 * main process stopped cleanly; a crash shows in the main process's own status */
-		bool crashed = (st.exec_main_code == CLD_EXITED && st.exec_main_status != 0) ||
-			       ((st.exec_main_code == CLD_KILLED || st.exec_main_code == CLD_DUMPED) &&
-				st.exec_main_status != SIGTERM);
-		if (st.result && streq(st.result, "oom-kill"))
-			snprintf(buf, sizeof(buf), "the service was killed for running out of memory (MemoryMax)");
-		else if (crashed && st.exec_main_code == CLD_EXITED)
-			snprintf(buf, sizeof(buf), "the service exited with status %d during start", st.exec_main_status);
-		else if (crashed)
-			snprintf(buf, sizeof(buf), "the service was killed by signal %s during start",
-				 strsignal(st.exec_main_status));
-		else if (have_ready)
-			snprintf(buf, sizeof(buf), "%s", rs.reason);
-		else
-			snprintf(buf, sizeof(buf), "start job %s (%s)", job_result, strempty(st.result));
-		unit_status_release(&st);
-	}
-	return strdup(buf);
-}
-
-static void record_success(struct deploy_plan *p, usec_t elapsed, struct report *rep, struct deploy_outcome *out)
-{
-	struct ready_state rs;
-	char buf[32];
-
-	out->ready_msec = (int64_t)(elapsed / USEC_PER_MSEC);
-	/* the readiness check measured from the exec; the job from the request: report the job's */
-	snprintf(buf, sizeof(buf), "%" PRId64, out->ready_msec);
-	(void)release_set_meta(&p->store, p->version, "ready_msec", buf);
-	(void)release_set_meta(&p->store, p->version, "status", "ok");
-	snprintf(buf, sizeof(buf), "%" PRIu64, realtime_usec());
-	(void)release_set_meta(&p->store, p->version, "deployed_usec", buf);
-	if (runstate_read_ready(p->m->name, &rs) >= 0 && rs.ok)
-		report_step(rep, "ready", true, "healthy, ready in %" PRId64 " ms", out->ready_msec);
-	else
-		report_step(rep, "ready", true, "active in %" PRId64 " ms (no health check configured)",
-			    out->ready_msec);
-
-	if (p->m->warmup_url) {
-		_cleanup_free_ char *host = NULL, *path = NULL;
-		uint16_t port;
-		int status = 0;
-		if (parse_local_http_url(p->m->warmup_url, &host, &port, &path) >= 0 &&
-		    health_http_get(host, port, path, 10 * USEC_PER_SEC, &status) >= 0)
-			report_step(rep, "warmup", true, "GET %s: HTTP %d", p->m->warmup_url, status);
-		else
-			report_step(rep, "warmup", false, "GET %s failed, ignoring", p->m->warmup_url);
-	}
-}
-
-/* Put the previous release and unit back and make them healthy. On failure *ret_why says which
- * step failed and why. */
-static int roll_back(sd_bus *bus, struct deploy_plan *p, struct report *rep, struct deploy_outcome *out,
-		     char *why, size_t why_len)
-{
-	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-	_cleanup_free_ char *result = NULL;
-	usec_t elapsed = 0;
-	int r;
-
-	if (p->release_changes) {
-		r = release_set_current(&p->store, p->old_current);
-		if (r < 0) {
-			snprintf(why, why_len, "cannot point current at %s: %s", p->old_current, strerror(-r));
-			return r;
-		}
-	}
-	if (p->unit_changes) {
-		r = fs_write_atomic(p->unit_path, p->old_unit, strlen(p->old_unit), 0644);
-		if (r >= 0 && p->dropin_changes)
-			r = p->old_dropin ? fs_write_atomic(p->dropin_path, p->old_dropin, strlen(p->old_dropin), 0644) :
-					    fs_remove(p->dropin_path, false, true);
-		if (r < 0) {
-			snprintf(why, why_len, "cannot restore %s: %s", p->unit_path, strerror(-r));
-			return r;
-		}
-		r = bus_daemon_reload(bus, &error);
-		if (r < 0) {
-			snprintf(why, why_len, "systemd reload failed: %s", bus_error_text(&error, r));
-			return r;
-		}
-	}
-	/* the failed release may have used up the start limit: it must not block the way back */
-	(void)bus_reset_failed(bus, p->unit_name, NULL);
-	(void)runstate_remove(p->m->name);
-	r = bus_unit_job(bus, "RestartUnit", p->unit_name, deploy_job_timeout(p->m), &result, &elapsed, &error);
-	if (r < 0) {
-		snprintf(why, why_len, "cannot restart %s: %s", p->unit_name, bus_error_text(&error, r));
-		return r;
-	}
-	if (!streq(result, "done")) {
-		_cleanup_free_ char *reason = failure_reason(bus, p, result);
-		snprintf(why, why_len, "%s", reason ? reason : result);
-		return -EPROTO;
-	}
-	out->rolled_back = true;
-	out->rolled_back_to = strdup(p->old_current);
-	report_step(rep, "rollback", true, "%s is back and healthy (ready in %" PRIu64 " ms)", p->old_current,
-		    (uint64_t)(elapsed / USEC_PER_MSEC));
-	return 0;
 }
 
 bool deploy_health_spec(const struct manifest *m, struct health_spec *ret)
@@ -687,122 +595,28 @@ bool deploy_health_spec(const struct manifest *m, struct health_spec *ret)
 	return ret->http_port || ret->tcp_port || ret->listen_port;
 }
 
-/* [deploy] watch: after ready, the release must keep running (same main process, no restart) and
- * stay healthy (fewer than failure_threshold failed probes in a row) for the whole window, or it
- * is treated like a failed start. Returns NULL, or why it failed. */
-static char *watch_release(sd_bus *bus, const struct deploy_plan *p, struct report *rep)
-{
-	struct unit_status first = { 0 }, now = { 0 };
-	struct health_spec spec;
-	struct probe_result res;
-	char buf[600], span[FORMAT_DURATION_MAX];
-	unsigned failed = 0;
-	char *why = NULL;
-
-	if (p->m->watch == USEC_UNSET || p->m->watch == 0)
-		return NULL;
-	if (bus_get_unit_status(bus, p->unit_name, &first, NULL) < 0)
-		return strdup("cannot ask systemd about the service during the watch");
-	bool probe = deploy_health_spec(p->m, &spec);
-	/* probe at least a few times within a short window */
-	usec_t every = spec.interval < p->m->watch / 3 ? spec.interval : p->m->watch / 3;
-	if (every < 100 * USEC_PER_MSEC)
-		every = 100 * USEC_PER_MSEC;
-	usec_t deadline = now_usec() + p->m->watch, next_probe = now_usec() + every;
-
-	while (!why && now_usec() < deadline) {
-		usec_t t = now_usec(), until = next_probe < deadline ? next_probe : deadline;
-		if (until > t)
-			(void)usleep((useconds_t)(until - t < 250 * USEC_PER_MSEC ? until - t : 250 * USEC_PER_MSEC));
-		if (bus_get_unit_status(bus, p->unit_name, &now, NULL) >= 0) {
-			if (!streq_ptr(now.active_state, "active") || now.main_pid != first.main_pid ||
-			    now.n_restarts != first.n_restarts) {
-				snprintf(buf, sizeof(buf), "the service %s during the %s watch (%s/%s, result %s)",
-					 now.n_restarts != first.n_restarts || now.main_pid != first.main_pid ? "restarted" : "stopped",
-					 format_duration(span, sizeof(span), p->m->watch), strempty(now.active_state),
-					 strempty(now.sub_state), strempty(now.result));
-				why = strdup(buf);
-			}
-			unit_status_release(&now);
-		}
-		if (!why && probe && now_usec() >= next_probe) {
-			next_probe = now_usec() + every;
-			if (health_probe(&spec, &res) >= 0 && !res.healthy && ++failed >= spec.failure_threshold) {
-				snprintf(buf, sizeof(buf), "unhealthy %u times in a row during the %s watch: %s", failed,
-					 format_duration(span, sizeof(span), p->m->watch), res.reason);
-				why = strdup(buf);
-			} else if (res.healthy)
-				failed = 0;
-		}
-	}
-	unit_status_release(&first);
-	if (!why)
-		report_step(rep, "watch", false, "running and healthy for %s", format_duration(span, sizeof(span), p->m->watch));
-	return why;
-}
-
-void deploy_finish(sd_bus *bus, struct deploy_plan *p, const char *job_result, usec_t elapsed,
-		   usec_t job_started_realtime, struct report *rep, struct deploy_outcome *out)
-{
-	char *watch_failure = NULL;
-	int r;
-
-	out->ready_msec = -1;
-	if (job_result && streq(job_result, "done") && !(watch_failure = watch_release(bus, p, rep))) {
-		record_success(p, elapsed, rep, out);
-		unsigned keep = p->m->keep_releases == U64_UNSET ? 5 : (unsigned)p->m->keep_releases;
-		r = release_prune(&p->store, keep);
-		if (r > 0)
-			report_step(rep, "prune", true, "removed %d old release%s (keeping %u)", r, r == 1 ? "" : "s", keep);
-		out->exit_code = BERTH_EXIT_OK;
-		return;
-	}
-
-	out->failure = watch_failure ? watch_failure : failure_reason(bus, p, job_result);
-	report_fail(rep, watch_failure ? "watch" : "ready", "%s", out->failure);
-	(void)release_set_meta(&p->store, p->version, "status", "failed");
-	(void)journal_tail(p->unit_name, 10, job_started_realtime, &out->journal);
-
-	bool can_roll_back = p->old_current && p->old_unit && (p->release_changes || p->unit_changes);
-	if (!p->m->rollback) {
-		out->exit_code = BERTH_EXIT_FAILURE;
-		report_fail(rep, "rollback", "off in the manifest: %s left as it is", p->unit_name);
-		return;
-	}
-	if (!can_roll_back) {
-		_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-		_cleanup_free_ char *res = NULL;
-		(void)bus_unit_job(bus, "StopUnit", p->unit_name, deploy_job_timeout(p->m), &res, NULL, &error);
-		out->exit_code = BERTH_EXIT_FAILURE;
-		report_fail(rep, "rollback", "no previous release: %s left stopped", p->unit_name);
-		return;
-	}
-	char why[600] = "";
-	r = roll_back(bus, p, rep, out, why, sizeof(why));
-	if (r < 0) {
-		out->exit_code = BERTH_EXIT_FAILURE;
-		report_fail(rep, "rollback", "putting %s back failed too: %s", p->old_current, why);
-		return;
-	}
-	out->exit_code = BERTH_EXIT_ROLLED_BACK;
-}
-
 void deploy_plan_release(struct deploy_plan *p)
 {
+	binary_image_release(&p->image);
 	binary_verdict_release(&p->verdict);
 	free(p->binary);
 	free(p->version);
-	free(p->sha256);
 	free(p->unit_name);
 	free(p->unit_path);
 	free(p->new_unit);
 	free(p->old_unit);
 	free(p->old_current);
+	free(p->running);
+	free(p->manifest_path);
+	free(p->manifest_text);
 	free(p->dropin_path);
 	free(p->old_dropin);
 	free(p->new_dropin);
+	strv_free(p->new_owned_dirs);
 	unit_status_release(&p->status);
+	txn_release(&p->txn);
 	memset(p, 0, sizeof(*p));
+	p->image.fd = -1;
 }
 
 void deploy_outcome_release(struct deploy_outcome *o)

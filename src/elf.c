@@ -860,11 +860,12 @@ int elf_inspect(const void *data, size_t size, struct elf_info *ret)
 			break;
 
 		case ELF_PT_INTERP: {
-			const char *s = (const char *)f.data + ph.offset;
-			const char *nul;
+			const char *s, *nul;
 
+			/* bounds first: even forming a pointer past the buffer is undefined */
 			if (info.interpreter || !in_bounds(size, ph.offset, ph.filesz))
 				return -EBADMSG;
+			s = (const char *)f.data + ph.offset;
 			nul = memchr(s, 0, ph.filesz < INTERP_MAX ? (size_t)ph.filesz : INTERP_MAX);
 			if (!nul || nul == s)
 				return -EBADMSG;

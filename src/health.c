@@ -604,18 +604,37 @@ int health_probe(const struct health_spec *spec, struct probe_result *result)
 	return health_probe_capped(spec, USEC_INFINITY, result);
 }
 
-static void sleep_until(usec_t t)
+/* Sleeps until t; returns true early when exit_fd (a pidfd, or -1) says its process ended. */
+static bool sleep_until(usec_t t, int exit_fd)
 {
 	struct timespec ts = {
 		.tv_sec = (time_t)(t / USEC_PER_SEC),
 		.tv_nsec = (long)(t % USEC_PER_SEC) * 1000L,
 	};
 
-	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
-		;
+	if (exit_fd < 0) {
+		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+			;
+		return false;
+	}
+	for (;;) {
+		usec_t now = now_usec();
+		struct pollfd pfd = { .fd = exit_fd, .events = POLLIN };
+		int ms = t > now ? (int)((t - now + USEC_PER_MSEC - 1) / USEC_PER_MSEC) : 0;
+		int n = poll(&pfd, 1, ms);
+		if (n > 0)
+			return true;
+		if (n == 0 || (n < 0 && errno != EINTR))
+			return false;
+	}
 }
 
 int health_wait_ready(const struct health_spec *spec, struct probe_result *last, usec_t *ret_elapsed)
+{
+	return health_wait_ready_fd(spec, -1, last, ret_elapsed);
+}
+
+int health_wait_ready_fd(const struct health_spec *spec, int exit_fd, struct probe_result *last, usec_t *ret_elapsed)
 {
 	usec_t start, deadline, wait, poll_every;
 	struct probe_result res;
@@ -658,7 +677,8 @@ int health_wait_ready(const struct health_spec *spec, struct probe_result *last,
 
 		if (now_usec() >= deadline)
 			return -ETIMEDOUT;
-		sleep_until(usec_min(usec_add(t0, poll_every), deadline));
+		if (sleep_until(usec_min(usec_add(t0, poll_every), deadline), exit_fd))
+			return -ECHILD;
 		if (now_usec() >= deadline)
 			return -ETIMEDOUT;
 	}

@@ -64,6 +64,9 @@ int health_probe(const struct health_spec *spec, struct probe_result *result);
  * -ETIMEDOUT with the last result in *last, or health_probe()'s errors. last and ret_elapsed
  * may be NULL; *last is written after every probe. */
 int health_wait_ready(const struct health_spec *spec, struct probe_result *last, usec_t *ret_elapsed);
+/* The same, and -ECHILD as soon as exit_fd (a pidfd of the service's main process, or -1 for
+ * none) becomes readable: a service that died will not become healthy, so the wait ends at once. */
+int health_wait_ready_fd(const struct health_spec *spec, int exit_fd, struct probe_result *last, usec_t *ret_elapsed);
 /* One HTTP GET of a local URL (warm-up), with the same host rules and deadline handling as the
  * probe. Returns the status code (100-599, also stored in *ret_status if not NULL), or -errno:
  * -ECONNREFUSED, -ETIMEDOUT, -ENODATA (closed without an answer), -EBADMSG (not HTTP),

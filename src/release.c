@@ -240,6 +240,8 @@ static int meta_parse(char *text, const char *version, struct release *ret)
 				k = parse_u64(value, &r.installed_usec) < 0 ? -EBADMSG : 0;
 			else if (streq(key, "deployed_usec"))
 				k = parse_u64(value, &r.deployed_usec) < 0 ? -EBADMSG : 0;
+			else if (streq(key, "good_usec"))
+				k = parse_u64(value, &r.good_usec) < 0 ? -EBADMSG : 0;
 			else if (streq(key, "ready_msec"))
 				k = parse_ready(value, &r.ready_msec) < 0 ? -EBADMSG : 0;
 			else
@@ -292,9 +294,9 @@ static int meta_format(const struct release *m, char **ret)
 	char *t;
 	if (asprintf(&t,
 		     "version=%s\nsha256=%s\ngo_version=%s\nmodule=%s\ninstalled_usec=%" PRIu64
-		     "\ndeployed_usec=%" PRIu64 "\nready_msec=%" PRId64 "\nstatus=%s\n",
-		     m->version, m->sha256, strempty(m->go_version), strempty(m->module),
-		     m->installed_usec, m->deployed_usec, m->ready_msec, strempty(m->status)) < 0)
+		     "\ndeployed_usec=%" PRIu64 "\ngood_usec=%" PRIu64 "\nready_msec=%" PRId64 "\nstatus=%s\n",
+		     m->version, m->sha256, strempty(m->go_version), strempty(m->module), m->installed_usec,
+		     m->deployed_usec, m->good_usec, m->ready_msec, strempty(m->status)) < 0)
 		return -ENOMEM;
 	*ret = t;
 	return 0;
@@ -359,27 +361,57 @@ static int check_existing(const struct release_store *s, const char *version, co
 	return streq(m.sha256, sha256) ? 1 : -EEXIST;
 }
 
-int release_install(const struct release_store *s, const char *version, const char *binary,
-		    const char *sha256, const char *go_version, const char *module, bool *ret_created)
+/* Copies everything from offset 0 of src to dst's end, with the kernel's help where it can. */
+static int copy_fd(int src, int dst)
+{
+	off_t in = 0;
+	for (;;) {
+		ssize_t n = copy_file_range(src, &in, dst, NULL, 1U << 30, 0);
+		if (n > 0)
+			continue;
+		if (n == 0)
+			return 0;
+		if (errno == EINTR)
+			continue;
+		if (errno != EXDEV && errno != ENOSYS && errno != EINVAL && errno != EOPNOTSUPP)
+			return negative_errno();
+		break;
+	}
+	/* across file systems on older kernels (a memfd to ext4): read and write */
+	_cleanup_free_ char *buf = malloc(1U << 20);
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		ssize_t n = pread(src, buf, 1U << 20, in);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return negative_errno();
+		if (n == 0)
+			return 0;
+		in += n;
+		for (ssize_t done = 0; done < n;) {
+			ssize_t w = write(dst, buf + done, (size_t)(n - done));
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				return w < 0 ? negative_errno() : -EIO;
+			done += w;
+		}
+	}
+}
+
+int release_install(const struct release_store *s, const char *version, int binary_fd, const char *sha256,
+		    const char *go_version, const char *module, bool *ret_created)
 {
 	int r = store_check(s);
 	if (r < 0)
 		return r;
-	if (!release_version_is_valid(version) || isempty(binary) ||
-	    (sha256 && !sha256_is_valid(sha256)) || !meta_value_is_valid(go_version) ||
-	    !meta_value_is_valid(module))
+	if (!release_version_is_valid(version) || binary_fd < 0 || !sha256_is_valid(sha256) ||
+	    !meta_value_is_valid(go_version) || !meta_value_is_valid(module))
 		return -EINVAL;
 
-	char want[2 * SHA256_DIGEST_SIZE + 1];
-	if (sha256)
-		memcpy(want, sha256, sizeof(want));
-	else {
-		r = sha256_file(binary, want);
-		if (r < 0)
-			return r;
-	}
-
-	r = check_existing(s, version, want);
+	r = check_existing(s, version, sha256);
 	if (r < 0)
 		return r;
 	if (r > 0) {
@@ -407,38 +439,34 @@ int release_install(const struct release_store *s, const char *version, const ch
 	if (r < 0)
 		return r;
 
-	_cleanup_free_ char *bin = NULL, *meta = NULL, *text = NULL;
-	char got[2 * SHA256_DIGEST_SIZE + 1];
-	if (asprintf(&bin, "%s/%s", tmp, s->name) < 0 || asprintf(&meta, "%s/meta", tmp) < 0) {
+	_cleanup_free_ char *meta = NULL, *text = NULL;
+	_cleanup_close_ int dfd = -1, out = -1;
+	if (asprintf(&meta, "%s/meta", tmp) < 0) {
 		r = -ENOMEM;
 		goto fail;
 	}
-	/* The hash was taken from the source before (by us or the caller); hashing the copy again
-	 * would double the cost of a deploy (SHA-256 of a Go binary is the slowest step under
-	 * emulation). A source that changed meanwhile shows in its inode times: then refuse. */
-	struct stat before, after;
-	if (stat(binary, &before) < 0) {
+	/* the binary: a new file in our fresh private directory, filled, then made read-only */
+	dfd = fs_open_dir_nofollow(tmp);
+	if (dfd < 0) {
+		r = dfd;
+		goto fail;
+	}
+	out = openat(dfd, s->name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (out < 0) {
 		r = negative_errno();
 		goto fail;
 	}
-	r = fs_copy_atomic(binary, bin, 0755);
+	r = copy_fd(binary_fd, out);
+	if (r >= 0 && fchmod(out, 0755) < 0)
+		r = negative_errno();
+	if (r >= 0 && fsync(out) < 0)
+		r = negative_errno();
 	if (r < 0)
 		goto fail;
-	if (stat(binary, &after) < 0) {
-		r = negative_errno();
-		goto fail;
-	}
-	if (before.st_ino != after.st_ino || before.st_size != after.st_size ||
-	    before.st_mtim.tv_sec != after.st_mtim.tv_sec || before.st_mtim.tv_nsec != after.st_mtim.tv_nsec ||
-	    before.st_ctim.tv_sec != after.st_ctim.tv_sec || before.st_ctim.tv_nsec != after.st_ctim.tv_nsec) {
-		r = -EBADMSG;
-		goto fail;
-	}
-	memcpy(got, want, sizeof(got));
 
 	struct release m = {
 		.version = (char *)version,
-		.sha256 = got,
+		.sha256 = (char *)sha256,
 		.go_version = (char *)go_version,
 		.module = (char *)module,
 		.installed_usec = now_realtime_usec(),
@@ -458,7 +486,7 @@ int release_install(const struct release_store *s, const char *version, const ch
 	if (r == -EEXIST || r == -ENOTEMPTY) {
 		/* installed by someone else meanwhile: the same binary is fine */
 		(void)fs_remove(tmp, true, true);
-		r = check_existing(s, version, want);
+		r = check_existing(s, version, sha256);
 		if (r < 0)
 			return r;
 		if (r == 0) /* and gone again: someone else is busy here */
@@ -486,7 +514,7 @@ int release_save_unit(const struct release_store *s, const char *version, const 
 	_cleanup_free_ char *p = release_unit_copy_path(s, version);
 	if (!p)
 		return negative_errno();
-	return fs_write_atomic(p, unit_text, strlen(unit_text), 0644);
+	return fs_write_atomic(p, unit_text, strlen(unit_text), 0600);
 }
 
 static bool meta_key_is_valid(const char *k)
@@ -499,24 +527,36 @@ static bool meta_key_is_valid(const char *k)
 	return true;
 }
 
-int release_set_meta(const struct release_store *s, const char *version, const char *key,
-		     const char *value)
+/* A key the caller may set to value, or -EINVAL. */
+static int meta_key_check(const char *key, const char *value)
 {
-	int r = store_check(s);
-	if (r < 0)
-		return r;
-	if (!release_version_is_valid(version) || !meta_key_is_valid(key) || !value ||
-	    !meta_value_is_valid(value))
+	uint64_t u;
+	int64_t i;
+
+	if (!meta_key_is_valid(key) || !value || !meta_value_is_valid(value))
 		return -EINVAL;
 	/* identity of a release: fixed at install */
 	if (streq(key, "version") || streq(key, "sha256"))
 		return -EINVAL;
-	uint64_t u;
-	int64_t i;
-	if ((streq(key, "installed_usec") || streq(key, "deployed_usec")) && parse_u64(value, &u) < 0)
+	if ((streq(key, "installed_usec") || streq(key, "deployed_usec") || streq(key, "good_usec")) &&
+	    parse_u64(value, &u) < 0)
 		return -EINVAL;
 	if (streq(key, "ready_msec") && parse_ready(value, &i) < 0)
 		return -EINVAL;
+	return 0;
+}
+
+int release_set_meta_many(const struct release_store *s, const char *version, const char *const *keys,
+			  const char *const *values, size_t n)
+{
+	int r = store_check(s);
+	if (r < 0)
+		return r;
+	if (!release_version_is_valid(version))
+		return -EINVAL;
+	for (size_t k = 0; k < n; k++)
+		if ((r = meta_key_check(keys[k], values[k])) < 0)
+			return r;
 
 	_cleanup_free_ char *text = NULL, *check = NULL;
 	r = meta_read(s, version, &text);
@@ -532,26 +572,34 @@ int release_set_meta(const struct release_store *s, const char *version, const c
 		return r;
 
 	_cleanup_free_ char *out = NULL;
+	_cleanup_free_ bool *done = calloc(n + 1, sizeof(bool));
 	size_t out_len = 0;
+	if (!done)
+		return -ENOMEM;
 	_cleanup_fclose_ FILE *f = open_memstream(&out, &out_len);
 	if (!f)
 		return -ENOMEM;
 
-	bool done = false;
-	size_t kl = strlen(key);
 	for (char *line = text; *line;) {
 		char *nl = strchrnul(line, '\n');
 		size_t ll = (size_t)(nl - line);
-		if (ll > kl && strncmp(line, key, kl) == 0 && line[kl] == '=') {
-			if (!done)
-				fprintf(f, "%s=%s\n", key, value);
-			done = true; /* later duplicates would win on reading: drop them */
-		} else if (ll > 0)
+		bool replaced = false;
+		for (size_t k = 0; k < n && !replaced; k++) {
+			size_t kl = strlen(keys[k]);
+			if (ll > kl && strncmp(line, keys[k], kl) == 0 && line[kl] == '=') {
+				if (!done[k])
+					fprintf(f, "%s=%s\n", keys[k], values[k]);
+				done[k] = true; /* later duplicates would win on reading: drop them */
+				replaced = true;
+			}
+		}
+		if (!replaced && ll > 0)
 			fprintf(f, "%.*s\n", (int)ll, line);
 		line = *nl ? nl + 1 : nl;
 	}
-	if (!done)
-		fprintf(f, "%s=%s\n", key, value);
+	for (size_t k = 0; k < n; k++)
+		if (!done[k])
+			fprintf(f, "%s=%s\n", keys[k], values[k]);
 	if (fflush(f) != 0 || ferror(f))
 		return -ENOMEM;
 	fclose(TAKE_PTR(f));
@@ -560,6 +608,74 @@ int release_set_meta(const struct release_store *s, const char *version, const c
 	if (!p)
 		return negative_errno();
 	return fs_write_atomic(p, out, out_len, 0644);
+}
+
+int release_set_meta(const struct release_store *s, const char *version, const char *key, const char *value)
+{
+	return release_set_meta_many(s, version, &key, &value, 1);
+}
+
+static bool release_is_good(const struct release *r)
+{
+	return r->status && streq(r->status, "ok");
+}
+
+/* When it last passed: good_usec, or for meta from before good_usec existed, deployed_usec. */
+static uint64_t release_good_time(const struct release *r)
+{
+	return r->good_usec ? r->good_usec : r->deployed_usec;
+}
+
+static int set_link(const struct release_store *s, const char *which, const char *version)
+{
+	_cleanup_free_ char *path = service_path(s, "/", which), *target = NULL;
+	if (!path)
+		return negative_errno();
+	if (!version)
+		return fs_remove(path, false, true);
+	if (asprintf(&target, "releases/%s", version) < 0)
+		return -ENOMEM;
+	return fs_symlink_atomic(target, path);
+}
+
+int release_update_previous(const struct release_store *s)
+{
+	struct release *l = NULL;
+	size_t n = 0;
+	int r = release_list(s, &l, &n);
+	if (r < 0)
+		return r;
+
+	const struct release *best = NULL, *now = NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (!l[i].current && release_is_good(&l[i]) &&
+		    (!best || release_good_time(&l[i]) > release_good_time(best)))
+			best = &l[i];
+		if (l[i].previous)
+			now = &l[i];
+	}
+	/* no write when nothing changes: a no-op deploy writes nothing */
+	r = now == best ? 0 : set_link(s, "previous", best ? best->version : NULL);
+	release_list_free(l, n);
+	return r;
+}
+
+int release_mark(const struct release_store *s, const char *version, bool good, int64_t ready_msec)
+{
+	char now[32], ready[32];
+	int r;
+
+	if (good) {
+		snprintf(now, sizeof(now), "%" PRIu64, now_realtime_usec());
+		snprintf(ready, sizeof(ready), "%" PRId64, ready_msec);
+		const char *keys[] = { "status", "good_usec", "ready_msec" };
+		const char *values[] = { "ok", now, ready };
+		r = release_set_meta_many(s, version, keys, values, ready_msec >= 0 ? 3 : 2);
+	} else
+		r = release_set_meta(s, version, "status", "failed");
+	if (r < 0)
+		return r;
+	return release_update_previous(s);
 }
 
 int release_set_current(const struct release_store *s, const char *version)
@@ -583,36 +699,15 @@ int release_set_current(const struct release_store *s, const char *version)
 	if (old && streq(old, version))
 		return 0;
 
-	_cleanup_free_ char *cur = service_path(s, "/current", NULL);
-	_cleanup_free_ char *prev = service_path(s, "/previous", NULL);
-	_cleanup_free_ char *target = NULL;
-	if (!cur || !prev || asprintf(&target, "releases/%s", version) < 0)
-		return -ENOMEM;
-
-	if (old) {
-		_cleanup_free_ char *odir = release_dir(s, old);
-		if (!odir)
-			return -ENOMEM;
-		int fd = fs_open_dir_nofollow(odir);
-		if (fd >= 0) {
-			(void)close(fd);
-			_cleanup_free_ char *otarget = NULL;
-			if (asprintf(&otarget, "releases/%s", old) < 0)
-				return -ENOMEM;
-			r = fs_symlink_atomic(otarget, prev);
-			if (r < 0)
-				return r;
-		} else if (fd != -ENOENT)
-			return fd;
-	}
-
 	char buf[32];
 	(void)snprintf(buf, sizeof(buf), "%" PRIu64, now_realtime_usec());
 	r = release_set_meta(s, version, "deployed_usec", buf);
 	if (r < 0)
 		return r;
-
-	return fs_symlink_atomic(target, cur);
+	r = set_link(s, "current", version);
+	if (r < 0)
+		return r;
+	return release_update_previous(s);
 }
 
 int release_load(const struct release_store *s, const char *version, struct release *ret)
@@ -789,6 +884,13 @@ static int sweep_one(const struct release_store *s, int dfd, const char *name, v
 	return fs_remove(p, true, true);
 }
 
+/* Which releases keep their slots first: good ones, then those never judged, then failed ones;
+ * newest installed first within each (release_list's order). */
+static int prune_rank(const struct release *r)
+{
+	return release_is_good(r) ? 0 : isempty(r->status) ? 1 : 2;
+}
+
 int release_prune(const struct release_store *s, unsigned keep)
 {
 	struct release *l = NULL;
@@ -801,15 +903,17 @@ int release_prune(const struct release_store *s, unsigned keep)
 	for (size_t i = 0; i < n; i++)
 		if (l[i].current || l[i].previous)
 			kept++;
+	for (int rank = 0; rank <= 2; rank++)
+		for (size_t i = 0; i < n; i++)
+			if (!l[i].current && !l[i].previous && prune_rank(&l[i]) == rank && kept < keep) {
+				kept++;
+				l[i].current = true; /* marks "kept" for the loop below */
+			}
 
 	int removed = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (l[i].current || l[i].previous)
 			continue;
-		if (kept < keep) {
-			kept++;
-			continue;
-		}
 		r = remove_release(s, l[i].version);
 		if (r < 0)
 			goto finish;

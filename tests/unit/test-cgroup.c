@@ -848,6 +848,15 @@ static void test_v1_read_back(void **state)
 	if (!(u.missing & CGROUP_FIELD_OOM_KILLS))
 		assert_true(u.oom_kills == 0);
 
+	/* only the fields asked for are read */
+	assert_int_equal(cgroup_read_fields(g->name, CGROUP_FIELD_MEMORY_MAX, &u), 0);
+	assert_true(u.memory_max == UINT64_C(67108864));
+	assert_int_equal(u.missing, CGROUP_FIELD_ALL & ~CGROUP_FIELD_MEMORY_MAX);
+	assert_true(u.memory_current == UINT64_MAX);
+	assert_int_equal(cgroup_read_fields(g->name, CGROUP_FIELD_MEMORY_CURRENT | CGROUP_FIELD_OOM_KILLS, &u), 0);
+	assert_false(u.missing & CGROUP_FIELD_MEMORY_CURRENT);
+	assert_true(u.missing & CGROUP_FIELD_MEMORY_MAX);
+
 	/* a leading slash as in systemd's ControlGroup */
 	snprintf(name, sizeof(name), "/%s", g->name);
 	assert_int_equal(cgroup_read(name, &u), 0);

@@ -122,13 +122,25 @@ static uint64_t now_usec(void)
 	return (uint64_t)ts.tv_sec * 1000000U + (uint64_t)ts.tv_nsec / 1000U;
 }
 
+/* release_install() takes berth's own descriptor of the bytes (binary.h): open the test's file. */
+static int inst(const struct release_store *s, const char *version, const char *path, const char *hex,
+		const char *go_version, const char *module, bool *created)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	int r = release_install(s, version, fd, hex, go_version, module, created);
+	close(fd);
+	return r;
+}
+
 static void install(const char *version, const char *content)
 {
 	struct release_store s = store();
 	char hex[65];
 	bool created = false;
 	const char *bin = binary("bin", content, hex);
-	assert_int_equal(release_install(&s, version, bin, hex, NULL, NULL, &created), 0);
+	assert_int_equal(inst(&s, version, bin, hex, NULL, NULL, &created), 0);
 	assert_true(created);
 }
 
@@ -182,7 +194,7 @@ static void test_paths(void **state)
 		assert_int_equal(release_purge(&b), -EINVAL);
 		char hex[65];
 		const char *bin = binary("bin", "x", hex);
-		assert_int_equal(release_install(&b, "1", bin, hex, NULL, NULL, NULL), -EINVAL);
+		assert_int_equal(inst(&b, "1", bin, hex, NULL, NULL, NULL), -EINVAL);
 	}
 	struct release_store rel = { .root = (char *)"var/lib/berth", .name = (char *)"hello" };
 	assert_null(release_service_dir(&rel));
@@ -200,7 +212,7 @@ static void test_install(void **state)
 	mode_t um = umask(077); /* the layout's modes are exact */
 	const char *bin = binary("bin1", "binary one\n", hex);
 	uint64_t before = now_usec();
-	assert_int_equal(release_install(&s, "1.0", bin, hex, NULL, NULL, &created), 0);
+	assert_int_equal(inst(&s, "1.0", bin, hex, NULL, NULL, &created), 0);
 	uint64_t after = now_usec();
 	umask(um);
 	assert_true(created);
@@ -222,48 +234,45 @@ static void test_install(void **state)
 
 	/* the same binary again: nothing to do */
 	created = true;
-	assert_int_equal(release_install(&s, "1.0", bin, hex, NULL, NULL, &created), 0);
+	assert_int_equal(inst(&s, "1.0", bin, hex, NULL, NULL, &created), 0);
 	assert_false(created);
-	assert_int_equal(release_install(&s, "1.0", bin, NULL, NULL, NULL, NULL), 0);
+	assert_int_equal(release_install(&s, "1.0", -1, hex, NULL, NULL, NULL), -EINVAL);
 
 	/* another binary under the same version: refused, the release is unchanged */
 	const char *other = binary("bin2", "binary two\n", hex2);
 	created = true;
-	assert_int_equal(release_install(&s, "1.0", other, hex2, NULL, NULL, &created), -EEXIST);
+	assert_int_equal(inst(&s, "1.0", other, hex2, NULL, NULL, &created), -EEXIST);
 	assert_true(created);
 	c = get(P("hello/releases/1.0/hello"));
 	assert_string_equal(c, "binary one\n");
 	free(c);
 
-	/* the hash may be left to us */
-	assert_int_equal(release_install(&s, "2.0", other, NULL, NULL, NULL, &created), 0);
+	/* the hash is the caller's: it read the bytes once (binary.h) */
+	assert_int_equal(inst(&s, "2.0", other, NULL, NULL, NULL, &created), -EINVAL);
+	assert_int_equal(inst(&s, "2.0", other, hex2, NULL, NULL, &created), 0);
 	assert_true(created);
 	assert_int_equal(release_load(&s, "2.0", &r), 0);
 	assert_string_equal(r.sha256, hex2);
 	release_release(&r);
 
-	/* a hash given by the caller is the caller's reading of the file and is recorded as given:
-	 * hashing the copy again would double a deploy's cost (see release_install) */
-	assert_int_equal(release_install(&s, "2.5", bin, hex2, NULL, NULL, &created), 0);
+	/* the hash given is recorded as given: it is the hash of the bytes berth read (binary.h), and
+	 * hashing the copy again would double a deploy's cost */
+	assert_int_equal(inst(&s, "2.5", bin, hex2, NULL, NULL, &created), 0);
 	assert_int_equal(release_load(&s, "2.5", &r), 0);
 	assert_string_equal(r.sha256, hex2);
 	release_release(&r);
 
 	/* bad input */
-	assert_int_equal(release_install(&s, "3.0", bin, "abc", NULL, NULL, NULL), -EINVAL);
+	assert_int_equal(inst(&s, "3.0", bin, "abc", NULL, NULL, NULL), -EINVAL);
 	char upper[65];
 	for (size_t i = 0; i < 65; i++)
 		upper[i] = (char)(hex[i] >= 'a' && hex[i] <= 'f' ? hex[i] - 32 : hex[i]);
-	assert_int_equal(release_install(&s, "3.0", bin, upper, NULL, NULL, NULL), -EINVAL);
-	assert_int_equal(release_install(&s, "3.0", bin, hex, "go1.22\n", NULL, NULL), -EINVAL);
-	assert_int_equal(release_install(&s, "3.0", bin, hex, NULL, "m@v1\nstatus=ok", NULL), -EINVAL);
-	assert_int_equal(release_install(&s, ".3", bin, hex, NULL, NULL, NULL), -EINVAL);
-	assert_int_equal(release_install(&s, "3.0", "", hex, NULL, NULL, NULL), -EINVAL);
-	assert_int_equal(release_install(&s, "3.0", P("none"), NULL, NULL, NULL, NULL), -ENOENT);
-	assert_int_equal(release_install(&s, "3.0", P("none"), hex, NULL, NULL, NULL), -ENOENT);
-	assert_int_equal(symlink(bin, P("binlink")), 0);
-	assert_int_equal(release_install(&s, "3.0", P("binlink"), hex, NULL, NULL, NULL), -ELOOP);
-	assert_int_equal(release_install(&s, "3.0", root, hex, NULL, NULL, NULL), -EISDIR);
+	assert_int_equal(inst(&s, "3.0", bin, upper, NULL, NULL, NULL), -EINVAL);
+	assert_int_equal(inst(&s, "3.0", bin, hex, "go1.22\n", NULL, NULL), -EINVAL);
+	assert_int_equal(inst(&s, "3.0", bin, hex, NULL, "m@v1\nstatus=ok", NULL), -EINVAL);
+	assert_int_equal(inst(&s, ".3", bin, hex, NULL, NULL, NULL), -EINVAL);
+	assert_int_equal(release_install(&s, "3.0", -1, hex, NULL, NULL, NULL), -EINVAL);
+	assert_int_equal(inst(&s, "3.0", root, hex, NULL, NULL, NULL), -EISDIR);
 	assert_false(exists(P("hello/releases/3.0")));
 
 	/* no half-built release left behind by any of the failures */
@@ -280,7 +289,7 @@ static void test_meta(void **state)
 	char hex[65];
 	const char *bin = binary("bin", "meta test\n", hex);
 
-	assert_int_equal(release_install(&s, "1.2.3", bin, hex, "go1.22.1", "example.com/hello@v1.2.3",
+	assert_int_equal(inst(&s, "1.2.3", bin, hex, "go1.22.1", "example.com/hello@v1.2.3",
 					 NULL),
 			 0);
 	assert_int_equal(release_load(&s, "1.2.3", &r), 0);
@@ -297,7 +306,7 @@ static void test_meta(void **state)
 	uint64_t installed = r.installed_usec;
 	release_release(&r);
 
-	assert_int_equal(release_install(&s, "plain", bin, hex, NULL, NULL, NULL), 0);
+	assert_int_equal(inst(&s, "plain", bin, hex, NULL, NULL, NULL), 0);
 	assert_int_equal(release_load(&s, "plain", &r), 0);
 	assert_null(r.go_version);
 	assert_null(r.module);
@@ -323,11 +332,26 @@ static void test_meta(void **state)
 	char expect[512];
 	snprintf(expect, sizeof(expect),
 		 "version=1.2.3\nsha256=%s\ngo_version=go1.22.1\nmodule=example.com/hello@v1.2.3\n"
-		 "installed_usec=%" PRIu64 "\ndeployed_usec=99\nready_msec=0\nstatus=failed\nnote=kept=as is\n",
+		 "installed_usec=%" PRIu64 "\ndeployed_usec=99\ngood_usec=0\nready_msec=0\nstatus=failed\nnote=kept=as is\n",
 		 hex, installed);
 	assert_string_equal(m, expect);
 	free(m);
 	assert_int_equal(mode_of(P("hello/releases/1.2.3/meta")) & 07777, 0644);
+
+	/* several keys in one write; all or none */
+	const char *keys[] = { "status", "ready_msec", "good_usec" };
+	const char *values[] = { "ok", "17", "5" };
+	assert_int_equal(release_set_meta_many(&s, "1.2.3", keys, values, 3), 0);
+	assert_int_equal(release_load(&s, "1.2.3", &r), 0);
+	assert_string_equal(r.status, "ok");
+	assert_int_equal(r.ready_msec, 17);
+	assert_int_equal(r.good_usec, 5);
+	release_release(&r);
+	const char *bad_values[] = { "failed", "17", "soon" };
+	assert_int_equal(release_set_meta_many(&s, "1.2.3", keys, bad_values, 3), -EINVAL);
+	assert_int_equal(release_load(&s, "1.2.3", &r), 0);
+	assert_string_equal(r.status, "ok");
+	release_release(&r);
 
 	/* what cannot be set */
 	assert_int_equal(release_set_meta(&s, "1.2.3", "version", "2"), -EINVAL);
@@ -406,6 +430,18 @@ static void test_current_previous(void **state)
 	assert_string_equal(t, "releases/1"); /* relative: the tree can be moved or inspected */
 	free(t);
 
+	/* 1 passes its health gate; the current release is never previous */
+	before = now_usec();
+	assert_int_equal(release_mark(&s, "1", true, 42), 0);
+	assert_int_equal(release_load(&s, "1", &r), 0);
+	assert_string_equal(r.status, "ok");
+	assert_int_equal(r.ready_msec, 42);
+	assert_true(r.good_usec >= before);
+	assert_false(r.previous);
+	release_release(&r);
+	assert_false(exists(P("hello/previous")));
+
+	/* 2 becomes current: previous is the last known good, 1 */
 	assert_int_equal(release_set_current(&s, "2"), 0);
 	assert_int_equal(fs_readlink(P("hello/current"), &t), 0);
 	assert_string_equal(t, "releases/2");
@@ -420,18 +456,29 @@ static void test_current_previous(void **state)
 	assert_string_equal(v, "1");
 	free(v);
 
-	/* rollback swaps them */
+	/* 2 fails and the rollback makes 1 current: a failed release never becomes previous */
+	assert_int_equal(release_mark(&s, "2", false, -1), 0);
+	assert_int_equal(release_load(&s, "2", &r), 0);
+	assert_string_equal(r.status, "failed");
+	release_release(&r);
 	assert_int_equal(release_set_current(&s, "1"), 0);
 	assert_int_equal(release_get_current(&s, &v), 0);
 	assert_string_equal(v, "1");
 	free(v);
+	v = (char *)"x";
 	assert_int_equal(release_get_previous(&s, &v), 0);
-	assert_string_equal(v, "2");
-	free(v);
+	assert_null(v);
+	assert_false(exists(P("hello/previous")));
 
+	/* 3 passes; 1 stays the last good one other than current, and then the newest good wins */
 	assert_int_equal(release_set_current(&s, "3"), 0);
+	assert_int_equal(release_get_previous(&s, &v), 0);
+	assert_string_equal(v, "1");
+	free(v);
+	assert_int_equal(release_mark(&s, "3", true, -1), 0);
 	assert_int_equal(release_load(&s, "3", &r), 0);
 	assert_true(r.current);
+	assert_int_equal(r.ready_msec, -1); /* unknown stays unknown */
 	release_release(&r);
 	assert_int_equal(release_load(&s, "1", &r), 0);
 	assert_true(r.previous);
@@ -441,6 +488,20 @@ static void test_current_previous(void **state)
 	assert_false(r.previous);
 	assert_false(r.current);
 	release_release(&r);
+	assert_int_equal(release_set_current(&s, "1"), 0);
+	assert_int_equal(release_get_previous(&s, &v), 0);
+	assert_string_equal(v, "3");
+	free(v);
+	assert_int_equal(release_set_current(&s, "3"), 0);
+
+	/* meta from before good_usec existed: status ok counts from its deployed_usec */
+	assert_int_equal(release_set_meta(&s, "2", "status", "ok"), 0);
+	assert_int_equal(release_set_meta(&s, "2", "good_usec", "0"), 0);
+	assert_int_equal(release_set_meta(&s, "2", "deployed_usec", "99999999999999999"), 0);
+	assert_int_equal(release_update_previous(&s), 0);
+	assert_int_equal(release_get_previous(&s, &v), 0);
+	assert_string_equal(v, "2");
+	free(v);
 
 	/* only complete releases become current */
 	assert_int_equal(release_set_current(&s, "4"), -ENOENT);
@@ -485,6 +546,7 @@ static void test_list(void **state)
 	assert_int_equal(release_set_meta(&s, "x", "installed_usec", "200"), 0);
 	assert_int_equal(release_set_meta(&s, "1.10", "installed_usec", "200"), 0);
 	assert_int_equal(release_set_current(&s, "2.0"), 0);
+	assert_int_equal(release_mark(&s, "2.0", true, -1), 0);
 	assert_int_equal(release_set_current(&s, "1.5"), 0);
 
 	/* strangers in releases/ are not releases; a directory without meta is listed, last */
@@ -534,6 +596,7 @@ static void test_prune(void **state)
 	}
 	/* old releases as current and previous: they keep their places */
 	assert_int_equal(release_set_current(&s, "v1"), 0);
+	assert_int_equal(release_mark(&s, "v1", true, -1), 0);
 	assert_int_equal(release_set_current(&s, "v2"), 0);
 	assert_int_equal(mkdir(P("hello/releases/.tmp-v7-0123456789abcdef"), 0755), 0);
 	put(P("hello/releases/.tmp-v7-0123456789abcdef/hello"), "half");
@@ -559,6 +622,34 @@ static void test_prune(void **state)
 	release_list_free(l, n);
 	assert_true(exists(P("hello/releases/v2/hello")));
 	assert_true(exists(P("hello/releases/v1/hello")));
+
+	/* the other slots go to good releases first, never to a failed one ahead of them */
+	for (unsigned i = 7; i <= 10; i++) {
+		char v[8], content[8];
+		snprintf(v, sizeof(v), "v%u", i);
+		snprintf(content, sizeof(content), "c%u", i);
+		install(v, content);
+		snprintf(num, sizeof(num), "%u", i);
+		assert_int_equal(release_set_meta(&s, v, "installed_usec", num), 0);
+	}
+	assert_int_equal(release_mark(&s, "v10", false, -1), 0); /* newest, failed */
+	assert_int_equal(release_mark(&s, "v7", true, -1), 0);   /* oldest of these, good */
+	/* v7 passed long ago: v1, which passed later, stays previous */
+	assert_int_equal(release_set_meta(&s, "v7", "good_usec", "1"), 0);
+	assert_int_equal(release_update_previous(&s), 0);
+	assert_true(exists(P("hello/previous")));
+	char *prev = NULL;
+	assert_int_equal(release_get_previous(&s, &prev), 0);
+	assert_string_equal(prev, "v1");
+	free(prev);
+	assert_int_equal(release_prune(&s, 4), 2);
+	assert_true(exists(P("hello/releases/v7/hello")));  /* good */
+	assert_true(exists(P("hello/releases/v9/hello")));  /* never judged, newest of those */
+	assert_false(exists(P("hello/releases/v8")));
+	assert_false(exists(P("hello/releases/v10"))); /* failed: first to go */
+	assert_int_equal(release_prune(&s, 3), 1);
+	assert_false(exists(P("hello/releases/v9")));
+	assert_true(exists(P("hello/releases/v7/hello")));
 }
 
 static void test_purge(void **state)
@@ -591,7 +682,7 @@ static void test_symlinked_store(void **state)
 
 	assert_int_equal(mkdir(P("elsewhere"), 0755), 0);
 	assert_int_equal(symlink(P("elsewhere"), P("hello")), 0);
-	int r = release_install(&s, "1", bin, hex, NULL, NULL, NULL);
+	int r = inst(&s, "1", bin, hex, NULL, NULL, NULL);
 	assert_true(r == -ELOOP || r == -ENOTDIR);
 	assert_int_equal(count_entries(P("elsewhere"), NULL), 0);
 
@@ -608,7 +699,7 @@ static void test_symlinked_store(void **state)
 	/* and releases/ as a link */
 	assert_int_equal(mkdir(P("hello"), 0755), 0);
 	assert_int_equal(symlink(P("elsewhere"), P("hello/releases")), 0);
-	r = release_install(&s, "1", bin, hex, NULL, NULL, NULL);
+	r = inst(&s, "1", bin, hex, NULL, NULL, NULL);
 	assert_true(r == -ELOOP || r == -ENOTDIR);
 	assert_int_equal(count_entries(P("elsewhere"), NULL), 0);
 }

@@ -85,10 +85,18 @@ test_expect_success 'a unit berth did not write is never taken over' '
 '
 
 test_expect_success 'a package unit of the same name is not shadowed' '
+	manifest journald.ini systemd-journald 8114 &&
+	test_must_fail_with 3 "$BERTH" deploy journald.ini 2>err &&
+	grep -q "a unit named systemd-journald.service already exists" err &&
+	test ! -e /etc/systemd/system/systemd-journald.service
+'
+
+test_expect_success 'the name of a system directory is refused before anything else (dbus: /var/lib/dbus)' '
 	manifest dbus.ini dbus 8114 &&
 	test_must_fail_with 3 "$BERTH" deploy dbus.ini 2>err &&
-	grep -q "already exists" err &&
-	test ! -e /etc/systemd/system/dbus.service
+	grep -q "\"dbus\" is the name of a system directory (/var/lib/dbus)" err &&
+	test ! -e /etc/systemd/system/dbus.service &&
+	test ! -e /var/lib/berth/dbus
 '
 
 test_expect_success 'clean up' '
