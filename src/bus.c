@@ -151,21 +151,21 @@ static int on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *ret_e
 	return 0;
 }
 
-/* Matches JobRemoved on bus for jobs and subscribes to systemd's job signals. */
-static int watch_jobs(struct bus_jobs *jobs, sd_bus *bus)
+/* Matches JobRemoved on jobs->bus and subscribes to systemd's job signals. */
+static int watch_jobs(struct bus_jobs *jobs)
 {
 	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
 	int r;
 
 	/* On the system bus only systemd's own signals count (anyone may send one with its path); on
 	 * the private socket systemd is the only peer and its messages carry no sender to match. */
-	r = sd_bus_match_signal(bus, &jobs->match, sd_bus_is_bus_client(bus) > 0 ? SD_DEST : NULL, SD_PATH,
-				SD_MANAGER, "JobRemoved", on_job_removed, jobs);
+	r = sd_bus_match_signal(jobs->bus, &jobs->match, sd_bus_is_bus_client(jobs->bus) > 0 ? SD_DEST : NULL,
+				SD_PATH, SD_MANAGER, "JobRemoved", on_job_removed, jobs);
 	if (r < 0)
 		return r;
 	/* Without Subscribe, systemd does not send job signals to us. The subscription lasts as long
 	 * as the connection: a second set of jobs on the same bus finds it already there. */
-	r = sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, "Subscribe", &error, NULL, NULL);
+	r = sd_bus_call_method(jobs->bus, SD_DEST, SD_PATH, SD_MANAGER, "Subscribe", &error, NULL, NULL);
 	if (r < 0 && !sd_bus_error_has_name(&error, "org.freedesktop.systemd1.AlreadySubscribed"))
 		return r;
 	return 0;
@@ -175,7 +175,7 @@ int bus_jobs_init(struct bus_jobs *jobs, sd_bus *bus)
 {
 	memset(jobs, 0, sizeof(*jobs));
 	jobs->bus = sd_bus_ref(bus);
-	int r = watch_jobs(jobs, bus);
+	int r = watch_jobs(jobs);
 	if (r < 0)
 		bus_jobs_release(jobs);
 	return r;
@@ -273,7 +273,7 @@ static int reconnect(struct bus_jobs *jobs)
 			jobs->match = sd_bus_slot_unref(jobs->match);
 			sd_bus_unref(jobs->bus);
 			jobs->bus = bus;
-			if (watch_jobs(jobs, bus) >= 0)
+			if (watch_jobs(jobs) >= 0)
 				return 0;
 		}
 		(void)usleep(100 * 1000);

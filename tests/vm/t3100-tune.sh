@@ -207,7 +207,8 @@ test_expect_success 'a higher value is kept unless --force; --revert brings back
 '
 
 test_expect_success 'fs.nr_open is raised for a service whose nofile needs it; --check warns first' '
-	test_when_finished "remove_service tuned; echo 1048576 >/proc/sys/fs/nr_open; \"$BERTH\" tune --revert >/dev/null" &&
+	nr_open=$(cat /proc/sys/fs/nr_open) &&
+	test_when_finished "remove_service tuned; echo $nr_open >/proc/sys/fs/nr_open; \"$BERTH\" tune --revert >/dev/null" &&
 	manifest tuned.ini tuned 8131 "resources.nofile = 800000" &&
 	"$BERTH" deploy tuned.ini >deploy.out &&
 	echo 600000 >/proc/sys/fs/nr_open &&
