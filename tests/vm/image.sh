@@ -149,8 +149,11 @@ cat >"$R/usr/local/sbin/guest-run" <<'EOF'
 # in .rc (and the journal in .journal.txt if it failed), unmount. The unit then powers off.
 share=/mnt/share
 say() { echo "guest-run: $*" | tee /dev/ttyS0 >/dev/ttyS1; }
-for _ in $(seq 50); do [ -b /dev/nvme0n2 ] && break; sleep 0.2; done
-mount -t ext4 /dev/nvme0n2 "$share" || { say "cannot mount the share disk /dev/nvme0n2"; exit 1; }
+# The share disk is virtio (a module), the root disk the only NVMe namespace: Linux 6.12 scans
+# namespaces asynchronously, so with two of them nvme0n1 was sometimes the share disk.
+modprobe virtio_blk 2>/dev/null
+for _ in $(seq 50); do [ -b /dev/vda ] && break; sleep 0.2; done
+mount -t ext4 /dev/vda "$share" || { say "cannot mount the share disk /dev/vda"; exit 1; }
 [ -f "$share/.cmd" ] || { say "no $share/.cmd"; umount "$share"; exit 1; }
 stty -F /dev/ttyS1 raw -echo 2>/dev/null
 state=$(systemctl is-system-running --wait 2>&1)
