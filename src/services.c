@@ -72,36 +72,69 @@ int service_load_manifest(const char *name, struct manifest **ret)
 	return r;
 }
 
+/* V if path is ".../releases/V/NAME" of name's store, else NULL */
+static char *release_of_path(const char *name, const char *path)
+{
+	_cleanup_free_ char *prefix = NULL, *suffix = NULL;
+
+	if (asprintf(&prefix, "%s/%s/releases/", BERTH_STATE_ROOT, name) < 0 || asprintf(&suffix, "/%s", name) < 0)
+		return NULL;
+	const char *v = startswith(path, prefix);
+	size_t sl = strlen(suffix);
+	if (!v || strlen(v) <= sl || !streq(v + strlen(v) - sl, suffix))
+		return NULL;
+	char *version = strndup(v, strlen(v) - sl);
+	if (version && !release_version_is_valid(version))
+		version = (free(version), NULL);
+	return version;
+}
+
+static bool is_release_binary(const struct release_store *store, const char *version, const struct stat *exe)
+{
+	_cleanup_free_ char *bin = release_binary_path(store, version);
+	struct stat st;
+
+	return bin && stat(bin, &st) == 0 && st.st_dev == exe->st_dev && st.st_ino == exe->st_ino;
+}
+
 int service_running_release(const char *name, uint32_t main_pid, char **ret)
 {
-	char proc[64], exe[4096];
-	_cleanup_free_ char *prefix = NULL, *suffix = NULL;
+	struct release_store store = { .root = (char *)BERTH_STATE_ROOT, .name = (char *)name };
+	char proc[64], path[4096];
+	struct stat exe;
 
 	*ret = NULL;
 	if (main_pid == 0)
 		return 0;
+	/* The file itself, not its path: a service with a mount namespace of its own (ProtectSystem=,
+	 * TemporaryFileSystem=) shows the host a different path for the same file. */
 	snprintf(proc, sizeof(proc), "/proc/%u/exe", main_pid);
-	ssize_t n = readlink(proc, exe, sizeof(exe) - 1);
-	if (n < 0)
-		return errno == ENOENT ? -ESRCH : negative_errno();
-	exe[n] = 0;
-	/* the kernel appends this when the file was removed since the exec */
-	size_t len = (size_t)n;
-	if (len > 10 && streq(exe + len - 10, " (deleted)"))
-		exe[len -= 10] = 0;
-	if (asprintf(&prefix, "%s/%s/releases/", BERTH_STATE_ROOT, name) < 0 ||
-	    asprintf(&suffix, "/%s", name) < 0)
+	if (stat(proc, &exe) < 0)
+		return errno == ENOENT || errno == ESRCH ? -ESRCH : negative_errno();
+
+	/* the path names the release most of the time (also " (deleted)", when it is gone since) */
+	ssize_t n = readlink(proc, path, sizeof(path) - 1);
+	if (n >= 0) {
+		path[n] = 0;
+		bool deleted = n > 10 && streq(path + n - 10, " (deleted)");
+		if (deleted)
+			path[n - 10] = 0;
+		_cleanup_free_ char *v = release_of_path(name, path);
+		if (v && (deleted || is_release_binary(&store, v, &exe))) {
+			*ret = TAKE_PTR(v);
+			return 0;
+		}
+	}
+	_cleanup_free_ char *releases = NULL;
+	if (asprintf(&releases, "%s/%s/releases", BERTH_STATE_ROOT, name) < 0)
 		return -ENOMEM;
-	const char *v = startswith(exe, prefix);
-	size_t sl = strlen(suffix);
-	if (!v || strlen(v) <= sl || !streq(v + strlen(v) - sl, suffix))
-		return 0;
-	_cleanup_free_ char *version = strndup(v, strlen(v) - sl);
-	if (!version)
-		return -ENOMEM;
-	if (!release_version_is_valid(version))
-		return 0;
-	*ret = TAKE_PTR(version);
+	_cleanup_(closedirp) DIR *d = opendir(releases);
+	if (!d)
+		return errno == ENOENT ? 0 : negative_errno();
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (release_version_is_valid(de->d_name) && is_release_binary(&store, de->d_name, &exe))
+			return (*ret = strdup(de->d_name)) ? 0 : -ENOMEM;
 	return 0;
 }
 
