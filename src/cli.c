@@ -97,6 +97,17 @@ void cli_json_begin(struct json *j, const char *command)
 	json_key_int(j, "exit_code", 0);
 }
 
+void cli_json_diff(struct json *j, const struct diff_file *files, size_t n)
+{
+	_cleanup_free_ char *text = NULL;
+
+	json_key(j, "diff");
+	if (arg_diff && files && diff_unified_text(files, n, &text) >= 0)
+		json_string(j, text);
+	else
+		json_null(j);
+}
+
 int cli_load_manifest(const char *path, struct manifest **ret)
 {
 	struct manifest_diags diags = { 0 };

@@ -6,6 +6,7 @@
  */
 #pragma once
 
+#include "diff.h"
 #include "json.h"
 #include "macro.h"
 #include "manifest.h"
@@ -18,6 +19,11 @@ int cli_fail(const char *command, int exit_code);
 /* Begins the success JSON object with "command", "ok": true, "exit_code": 0; the caller adds keys
  * and calls json_object_end + json_finish. */
 void cli_json_begin(struct json *j, const char *command);
+
+/* The key "diff" of a mutating command's --json: with --diff the unified diff of files (the text
+ * --diff prints, without colour; "" when nothing differs), else null; null too when files is
+ * NULL (nothing was planned) or the text cannot be made. */
+void cli_json_diff(struct json *j, const struct diff_file *files, size_t n);
 
 /* Loads and validates a manifest, reporting every problem. Returns BERTH_EXIT_OK,
  * BERTH_EXIT_NOT_FOUND (no such file) or BERTH_EXIT_INVALID. */

@@ -212,6 +212,14 @@ static int exec_apply(int argc, char **argv)
 		goto summary;
 	}
 
+	if (arg_diff && !arg_json)
+		for (size_t i = 0; i < n; i++)
+			if (items[i].planned) {
+				struct diff_file df[2];
+				(void)diff_unified_files(stdout, df, deploy_diff_files(&items[i].plan, df),
+							 term_colour(STDOUT_FILENO));
+			}
+
 	/* 2. files for all, then one reload */
 	for (size_t i = 0; i < n; i++) {
 		struct item *it = &items[i];
@@ -377,6 +385,7 @@ summary:
 			it->out.ready_msec >= 0 ? json_int(&j, it->out.ready_msec) : json_null(&j);
 			json_key_string(&j, "failure", it->out.failure);
 			json_key_string(&j, "rolled_back_to", it->out.rolled_back_to);
+			deploy_json_diff(&j, &it->plan);
 			json_object_end(&j);
 		}
 		json_array_end(&j);

@@ -51,6 +51,7 @@ static void print_json(const struct deploy_plan *p, const struct manifest *m, co
 	json_key_bool(&j, "rolled_back", o->rolled_back);
 	json_key_string(&j, "rolled_back_to", o->rolled_back_to);
 	json_key_string(&j, "failure", o->failure);
+	deploy_json_diff(&j, p);
 	json_key(&j, "journal");
 	json_array_begin(&j);
 	STRV_FOREACH(l, o->journal)

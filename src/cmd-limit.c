@@ -179,6 +179,13 @@ static void json_go(struct json *j, const struct limit_plan *p, const struct lim
 	json_object_end(j);
 }
 
+/* The drop-in's change, for --diff */
+static struct diff_file dropin_diff(const struct limit_plan *p)
+{
+	return (struct diff_file){ p->old_text ? p->dropin_path : "/dev/null", p->old_text,
+				   p->new_text ? p->dropin_path : "/dev/null", p->new_text };
+}
+
 static void print_json(const struct limit_plan *p, const struct limit_outcome *o)
 {
 	struct json j;
@@ -211,6 +218,8 @@ static void print_json(const struct limit_plan *p, const struct limit_outcome *o
 	else
 		json_null(&j);
 	json_key_string(&j, "failure", o->failure);
+	struct diff_file df = dropin_diff(p);
+	cli_json_diff(&j, &df, p->file_changes ? 1 : 0);
 	json_key(&j, "kernel_msec");
 	o->kernel_usec != USEC_UNSET ? json_uint(&j, o->kernel_usec / USEC_PER_MSEC) : json_null(&j);
 	json_key(&j, "mismatches");
@@ -415,9 +424,9 @@ static int exec_limit(int argc, char **argv)
 		print_json(&p, &o);
 	else {
 		print_human(&p, &o);
+		struct diff_file df = dropin_diff(&p);
 		if (arg_diff && p.file_changes)
-			(void)diff_unified(stdout, p.old_text ? p.dropin_path : "/dev/null", p.old_text,
-					   p.new_text ? p.dropin_path : "/dev/null", p.new_text, term_colour(STDOUT_FILENO));
+			(void)diff_unified_files(stdout, &df, 1, term_colour(STDOUT_FILENO));
 		if (o.exit_code == BERTH_EXIT_OK && mutating)
 			printf("%s: %s\n", p.name,
 			       arg_check ? (o.changed ? "would change" : "no change needed") :

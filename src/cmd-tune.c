@@ -201,10 +201,11 @@ static void print_table(const struct tune_plan *p, const struct sysctl_container
 	}
 }
 
-static void print_json(const struct tune_plan *p, const char *profile, const char *file,
+static void print_json(const struct tune_plan *p, const char *profile, const char *file, const char *conf_text,
 		       const struct sysctl_container *cont, const struct report *rep)
 {
 	struct json j;
+	const struct diff_file df = { TUNE_CONF_PATH, conf_text, TUNE_CONF_PATH " (new)", p->conf };
 
 	cli_json_begin(&j, "tune");
 	json_key_bool(&j, "check", arg_check);
@@ -216,6 +217,7 @@ static void print_json(const struct tune_plan *p, const char *profile, const cha
 	json_key_string(&j, "container", cont->name);
 	json_key_bool(&j, "other_netns", cont->other_netns);
 	report_json(rep, &j);
+	cli_json_diff(&j, &df, 1);
 	json_key(&j, "keys");
 	json_array_begin(&j);
 	for (size_t i = 0; i < p->n; i++) {
@@ -505,7 +507,7 @@ static int exec_tune(int argc, char **argv)
 		file_step(&rep, "saved", TUNE_SAVED_CONF_PATH, saved_text, plan.saved_conf);
 
 	if (arg_json)
-		print_json(&plan, profile, file_abs, &cont, &rep);
+		print_json(&plan, profile, file_abs, conf_text, &cont, &rep);
 	else {
 		for (size_t i = 0; i < rep.n; i++)
 			if (!streq(rep.steps[i].step, "lock") && (rep.steps[i].changed || !arg_check))

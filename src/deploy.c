@@ -567,15 +567,32 @@ void deploy_print_plan(const struct deploy_plan *p, struct report *rep, bool dif
 	else
 		report_step(rep, "start", job != NULL, "%s",
 			    job ? (p->is_active ? "would restart" : "would start") : "running");
-	if (diff && p->unit_changes && !arg_json) {
-		if (!streq_ptr(p->old_unit, p->new_unit))
-			(void)diff_unified(stdout, p->old_unit ? p->unit_path : "/dev/null", p->old_unit, p->unit_path,
-					   p->new_unit, term_colour(STDOUT_FILENO));
-		if (p->dropin_changes)
-			(void)diff_unified(stdout, p->old_dropin ? p->dropin_path : "/dev/null", p->old_dropin,
-					   p->new_dropin ? p->dropin_path : "/dev/null", p->new_dropin,
-					   term_colour(STDOUT_FILENO));
+	if (diff && !arg_json) {
+		struct diff_file files[2];
+		(void)diff_unified_files(stdout, files, deploy_diff_files(p, files), term_colour(STDOUT_FILENO));
 	}
+}
+
+size_t deploy_diff_files(const struct deploy_plan *p, struct diff_file files[static 2])
+{
+	size_t n = 0;
+
+	if (!p->unit_changes)
+		return 0;
+	files[n++] = (struct diff_file){ p->old_unit ? p->unit_path : "/dev/null", p->old_unit, p->unit_path,
+					 p->new_unit };
+	if (p->dropin_changes)
+		files[n++] = (struct diff_file){ p->old_dropin ? p->dropin_path : "/dev/null", p->old_dropin,
+						 p->new_dropin ? p->dropin_path : "/dev/null", p->new_dropin };
+	return n;
+}
+
+void deploy_json_diff(struct json *j, const struct deploy_plan *p)
+{
+	struct diff_file files[2];
+	size_t n = deploy_diff_files(p, files);
+
+	cli_json_diff(j, p->unit_path ? files : NULL, n);
 }
 
 bool deploy_health_spec(const struct manifest *m, struct health_spec *ret)

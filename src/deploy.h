@@ -20,7 +20,9 @@
 
 #include "binary.h"
 #include "bus.h"
+#include "diff.h"
 #include "health.h"
+#include "json.h"
 #include "manifest.h"
 #include "release.h"
 #include "report.h"
@@ -79,6 +81,11 @@ int deploy_plan(sd_bus *bus, struct manifest *m, const char *binary_override, co
 int deploy_plan_rollback(sd_bus *bus, const char *name, const char *target, struct deploy_plan *ret);
 /* Prints what would change (--check) and, with diff, the unit diff. */
 void deploy_print_plan(const struct deploy_plan *p, struct report *rep, bool diff);
+/* The files the plan changes, for --diff: the unit and berth limit's drop-in. Fills files and
+ * returns how many (0 when the unit does not change). */
+size_t deploy_diff_files(const struct deploy_plan *p, struct diff_file files[static 2]);
+/* The key "diff" of --json (cli_json_diff); null also for a service that has no plan. */
+void deploy_json_diff(struct json *j, const struct deploy_plan *p);
 /* True when the plan installs, switches, rewrites or (re)starts anything: that is done inside a
  * transaction. Without one, at most the unit is enabled and the release's saved manifest and
  * source stamp are refreshed (deploy_refresh_release), none of which touches what runs. */

@@ -602,3 +602,34 @@ int diff_unified(FILE *f, const char *a_label, const char *a, const char *b_labe
 		return -EIO;
 	return changed > INT32_MAX ? INT32_MAX : (int)changed;
 }
+
+int diff_unified_files(FILE *f, const struct diff_file *files, size_t n, bool colour)
+{
+	int64_t changed = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		int r = diff_unified(f, files[i].a_label, files[i].a, files[i].b_label, files[i].b, colour);
+		if (r < 0)
+			return r;
+		changed += r;
+	}
+	return changed > INT32_MAX ? INT32_MAX : (int)changed;
+}
+
+int diff_unified_text(const struct diff_file *files, size_t n, char **ret)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t size = 0;
+
+	FILE *f = open_memstream(&text, &size);
+	if (!f)
+		return -ENOMEM;
+	int r = diff_unified_files(f, files, n, false);
+	/* text is final only after fclose(), also when a write failed */
+	if (fclose(f) != 0 && r >= 0)
+		r = -ENOMEM;
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(text);
+	return r;
+}

@@ -1,11 +1,14 @@
 #!/bin/bash
 # test-ansible-utils.sh - the pure parts of the Ansible collection's module_utils/berth.py on the
-# host: manifest rendering from module options and berth's failure text as the task's message.
+# host: manifest rendering from module options, berth's failure text as the task's message, and
+# one berth run per mutating call (its JSON's diff for diff mode).
 # (The modules against a real berth and systemd: tests/vm/t6000-*.sh, t6100-*.sh.) TAP output.
 # Needs SRCDIR from the Makefile's test environment and python3.
 set -u
 command -v python3 >/dev/null || { echo "1..0 # SKIP python3 is not installed"; exit 0; }
 PYTHONPATH=$SRCDIR/contrib/ansible/ansible_collections/berth/host/plugins/module_utils exec python3 - <<'PY'
+import json
+
 import berth
 
 n = 0
@@ -56,6 +59,44 @@ r = berth.BerthResult(['berth'], 75, None, '', '')
 check('message: the exit code in words when berth said nothing', r.message(), 'berth exited 75 (temporary failure, try again)')
 check('changed: from berth\'s JSON', (berth.BerthResult([], 0, {'changed': True}, '', '').changed,
                                      berth.BerthResult([], 0, None, '', '').changed), (True, False))
+
+
+
+class FakeModule(object):
+    """What Berth uses of AnsibleModule: the berth path, the modes and run_command (recorded)."""
+
+    def __init__(self, check_mode, diff, out):
+        self.check_mode = check_mode
+        self._diff = diff
+        self.out = out
+        self.argvs = []
+
+    def get_bin_path(self, name, required=False, opt_dirs=None):
+        return '/usr/bin/' + name
+
+    def run_command(self, argv, environ_update=None):
+        self.argvs.append(argv)
+        return 0, self.out, ''
+
+
+unit_diff = '--- /etc/systemd/system/a.service\n+++ /etc/systemd/system/a.service\n@@ -1 +1 @@\n-MemoryMax=1G\n+MemoryMax=2G\n'
+m = FakeModule(True, True, '{"changed": true, "diff": %s}' % json.dumps(unit_diff))
+diffs = []
+res = berth.Berth(m).run_mutating(['deploy', 'a.ini'], diffs)
+check('run_mutating in check and diff mode: one berth run, with --check --diff --json', m.argvs,
+      [['/usr/bin/berth', 'deploy', 'a.ini', '--check', '--diff', '--json', '--no-color']])
+check('run_mutating: the diff is berth\'s JSON "diff", as Ansible\'s prepared diff', diffs, [{'prepared': unit_diff}])
+check('run_mutating: changed from the same run', res.changed, True)
+m = FakeModule(False, False, '{"changed": false, "diff": null}')
+diffs = []
+berth.Berth(m).run_mutating(['limit', 'a', '--memory', '1G'], diffs)
+check('run_mutating without check or diff mode: neither option, no diff', (m.argvs, diffs),
+      ([['/usr/bin/berth', 'limit', 'a', '--memory', '1G', '--json', '--no-color']], []))
+m = FakeModule(False, True, '{"changed": false, "diff": ""}')
+diffs = []
+berth.Berth(m).run_mutating(['tune', '--profile', 'web'], diffs)
+check('run_mutating in diff mode when nothing changes: --diff, no diff entry', (m.argvs, diffs),
+      ([['/usr/bin/berth', 'tune', '--profile', 'web', '--diff', '--json', '--no-color']], []))
 
 print('1..%d' % n)
 raise SystemExit(1 if failed else 0)

@@ -348,6 +348,40 @@ static void test_too_large(void **state)
 	free(a);
 }
 
+static void test_files_as_text(void **state)
+{
+	const struct diff_file files[] = {
+		{ "/dev/null", NULL, "u.service", "[Service]\nX=1\n" },
+		{ "same", "a\n", "same", "a\n" },
+		{ "d.conf", "[Service]\nMemoryMax=1G\n", "/dev/null", NULL },
+	};
+	char *text = NULL, *out = NULL;
+	size_t len = 0;
+
+	/* the text is what the FILE variant writes without colour, every file in turn */
+	assert_int_equal(diff_unified_text(files, 3, &text), 4);
+	FILE *m = open_memstream(&out, &len);
+	assert_non_null(m);
+	assert_int_equal(diff_unified_files(m, files, 3, false), 4);
+	fclose(m);
+	assert_string_equal(text, out);
+	assert_string_equal(text, "--- /dev/null\n+++ u.service\n@@ -0,0 +1,2 @@\n+[Service]\n+X=1\n"
+				  "--- d.conf\n+++ /dev/null\n@@ -1,2 +0,0 @@\n-[Service]\n-MemoryMax=1G\n");
+	free(text);
+	free(out);
+
+	/* nothing differs, or no files: an empty string, not NULL */
+	text = NULL;
+	assert_int_equal(diff_unified_text(files + 1, 1, &text), 0);
+	assert_non_null(text);
+	assert_string_equal(text, "");
+	free(text);
+	text = NULL;
+	assert_int_equal(diff_unified_text(files, 0, &text), 0);
+	assert_string_equal(text, "");
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -359,6 +393,7 @@ int main(void)
 		cmocka_unit_test(test_random_like_gnu),
 		cmocka_unit_test(test_colour),
 		cmocka_unit_test(test_too_large),
+		cmocka_unit_test(test_files_as_text),
 	};
 	return cmocka_run_group_tests_name("diff", tests, setup, teardown);
 }

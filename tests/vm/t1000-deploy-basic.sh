@@ -71,10 +71,22 @@ test_expect_success '--check --diff shows the unit diff' '
 	grep -q "^+MemoryMax=80M" diff.out
 '
 
+test_expect_success '--json --diff carries the same diff text in "diff"; without --diff it is null' '
+	json_get check.json ".diff == null" &&
+	"$BERTH" deploy --check --diff --json web.ini >diff.json &&
+	json_get diff.json ".changed and .check" &&
+	jq -j .diff diff.json >diff.json.txt &&
+	sed -n "/^--- /,\$p" diff.out >diff.txt &&
+	grep -q "^+MemoryMax=80M" diff.txt &&
+	test_cmp diff.txt diff.json.txt
+'
+
 test_expect_success 'a manifest-only change updates the unit and restarts once' '
 	pid=$(main_pid web) &&
-	"$BERTH" deploy --json web.ini >mem.json &&
+	"$BERTH" deploy --json --diff web.ini >mem.json &&
 	json_get mem.json ".changed" &&
+	jq -j .diff mem.json >mem.diff &&
+	test_cmp diff.txt mem.diff &&
 	json_get mem.json "[.steps[] | select(.step == \"reload\")] | length == 1" &&
 	test "$(main_pid web)" != "$pid" &&
 	test "$(systemctl show -p NRestarts --value web)" = 0 &&

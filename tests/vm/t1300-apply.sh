@@ -37,6 +37,12 @@ test_expect_success 'apply --check reports a pending change and changes nothing'
 	host_snapshot one.service two.service three.service >before &&
 	"$BERTH" apply --check --json svc >check.json &&
 	json_get check.json ".changed" &&
+	json_get check.json "[.services[].diff] == [null, null, null]" &&
+	"$BERTH" apply --check --diff --json svc >diff.json &&
+	json_get diff.json "[.services[] | select(.name != \"two\") | .diff] == [\"\", \"\"]" &&
+	json_get diff.json ".services[] | select(.name == \"two\") | .diff" >two.diff &&
+	grep -q "^--- /etc/systemd/system/two.service" two.diff &&
+	grep -q "^+MemoryMax=64M" two.diff &&
 	host_snapshot one.service two.service three.service >after &&
 	test_cmp before after
 '

@@ -300,8 +300,14 @@ test_expect_success '--check reports what would change and changes nothing' '
 	json_get check.json ".changed" &&
 	json_get check.json ".check" &&
 	json_get check.json ".limits.after.memory_max == 134217728" &&
+	json_get check.json ".diff == null" &&
 	"$BERTH" limit --check --diff lim-web --memory 128M >check.out &&
 	grep -q "^+MemoryMax=128M" check.out &&
+	"$BERTH" limit --check --diff --json lim-web --memory 128M >diff.json &&
+	jq -j .diff diff.json >diff.json.txt &&
+	sed -n "/^--- /,/^[^-+@ ]/{/^[-+@ ]/p}" check.out >diff.txt &&
+	grep -q "^+MemoryMax=128M" diff.txt &&
+	test_cmp diff.txt diff.json.txt &&
 	host_snapshot lim-web.service >snap.after &&
 	test_cmp snap.before snap.after &&
 	test "$(cat "$(cg lim-web)/memory.max")" = 100663296

@@ -56,9 +56,12 @@ test_expect_success '--check reports what would change and changes nothing' '
 	json_get check.json ".profile == \"web\"" &&
 	json_get check.json ".keys[] | select(.key == \"net.core.somaxconn\") | .before == \"4096\" and .after == \"8192\" and .changed" &&
 	json_get check.json ".keys[] | select(.key == \"net.ipv4.ip_local_port_range\") | .after == \"10240 65535\"" &&
+	json_get check.json ".diff == null" &&
 	"$BERTH" tune --check --diff --profile web >check.out &&
 	cat check.out &&
 	grep -q "^+net.core.somaxconn = 8192" check.out &&
+	"$BERTH" tune --check --diff --json --profile web >diff.json &&
+	json_get diff.json ".diff | test(\"\\n[+]net.core.somaxconn = 8192\\n\")" &&
 	tune_snapshot >after-check &&
 	test_cmp before after-check
 '

@@ -1,6 +1,7 @@
 #!/bin/bash
 # t6010-ansible-service-limits.sh - berth.host.status and berth.host.service's limits through
-# Debian's ansible-playbook (connection: local): limits change live without a restart, once.
+# Debian's ansible-playbook (connection: local): limits change live without a restart, once, and
+# diff mode shows berth's diff of the limits drop-in.
 # shellcheck source-path=SCRIPTDIR disable=SC2016
 test_description='berth.host.status; berth.host.service limits change live'
 . "$(dirname "$0")/test-lib.sh"
@@ -28,8 +29,10 @@ test_expect_success 'v3 deploys; the status module reports it healthy with its r
 test_expect_success 'limits change live: no restart, the cgroup has them; a second run changes nothing' '
 	pid=$(main_pid an6) &&
 	printf "berth.host.service:\n  name: an6\n  state: started\n  limits:\n    memory: 256M\n    cpu: 150%%\n" >limits.task &&
-	play limits <limits.task &&
+	play limits --diff <limits.task &&
 	changed_is limits 1 &&
+	grep -q "^+++ /etc/systemd/system/an6.service.d/49-berth-limits.conf" limits.out &&
+	grep -q "^+MemoryMax=" limits.out &&
 	test "$(systemctl show -p MemoryMax --value an6)" = 268435456 &&
 	test "$(systemctl show -p CPUQuotaPerSecUSec --value an6)" = 1.500000s &&
 	test "$(cat /sys/fs/cgroup/system.slice/an6.service/memory.max)" = 268435456 &&

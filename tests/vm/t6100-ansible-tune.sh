@@ -17,7 +17,8 @@ printf 'berth.host.tune:\n  profile: web\n  overrides:\n    net.core.somaxconn: 
 test_expect_success 'check mode reports the change and the diff, changes nothing' '
 	play check --check --diff <web.task &&
 	test "$(recap check changed)" = 1 &&
-	grep -q "net.core.somaxconn = 12345" check.out &&
+	grep -q "^+++ /etc/sysctl.d/60-berth.conf (new)" check.out &&
+	grep -q "^+net.core.somaxconn = 12345" check.out &&
 	test "$(cat /proc/sys/net/core/somaxconn)" = "$somaxconn0" &&
 	test ! -e /etc/sysctl.d/60-berth.conf &&
 	test ! -e /etc/berth/tune.ini

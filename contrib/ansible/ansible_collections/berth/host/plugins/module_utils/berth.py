@@ -97,28 +97,20 @@ class Berth(object):
         self.runs.append({'argv': argv, 'rc': rc})
         return BerthResult(argv, rc, data, out, err)
 
-    def diff_text(self, args):
-        """berth's own --check --diff output, as a unified diff (the lines from the first '--- ').
-
-        berth --json carries no diff text, so the diff comes from the human output; it never
-        changes anything (--check)."""
-        res = self.run(list(args) + ['--check', '--diff'], json_output=False)
-        lines = res.stdout.splitlines(True)
-        for i, line in enumerate(lines):
-            if line.startswith('--- '):
-                return ''.join(lines[i:])
-        return ''
-
     def run_mutating(self, args, diffs):
-        """berth ARGS for a command with --check and --diff: in diff mode its --diff output is
-        added to diffs first, in check mode it runs with --check (and changes nothing)."""
-        if self.module._diff:
-            diff = self.diff_text(args)
-            if diff:
-                diffs.append({'prepared': diff})
+        """berth ARGS for a command with --check and --diff, in one run: in check mode with --check
+        (nothing changes); in diff mode with --diff, whose text (the unit, drop-in or sysctl file
+        diff) berth's JSON carries in "diff", added to diffs."""
+        args = list(args)
         if self.module.check_mode:
-            args = list(args) + ['--check']
-        return self.run(args)
+            args.append('--check')
+        if self.module._diff:
+            args.append('--diff')
+        res = self.run(args)
+        diff = (res.data or {}).get('diff')
+        if self.module._diff and diff:
+            diffs.append({'prepared': diff})
+        return res
 
     def fail(self, res, **extra):
         """Fails the task with berth's message and exit code (and the rollback's reason)."""

@@ -19,7 +19,7 @@ description:
     reports. C(changed) is berth's own, so a second run with the same manifest and binary reports
     no change.
   - Check mode runs berth with C(--check), which changes nothing. Diff mode shows berth's
-    C(--check --diff) output (the unit file) and the rendered manifest.
+    C(--diff) (the unit file and its drop-in, from the same berth run) and the rendered manifest.
   - A release that fails its health gate and is rolled back fails the task, with berth's reason
     and exit code 6; the previous release keeps running.
 options:
@@ -127,7 +127,7 @@ attributes:
     description: Through berth's C(--check); start, stop, restart, rollback and remove, which have no C(--check), are predicted from C(berth status).
   diff_mode:
     support: full
-    description: berth's C(--check --diff) (the unit and its drop-ins) and the rendered manifest.
+    description: berth's C(--diff) (its JSON's C(diff): the unit and its drop-in) and the rendered manifest.
 '''
 
 EXAMPLES = r'''

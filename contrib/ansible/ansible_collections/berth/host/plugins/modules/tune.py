@@ -17,7 +17,7 @@ description:
     C(/etc/sysctl.d/60-berth.conf), each value with its reason. C(state=absent) runs
     C(berth tune --revert), which puts back every value berth changed.
   - C(changed) is berth's own, and a second run with the same profile and overrides changes nothing.
-    Check mode is berth's C(--check); diff mode shows berth's C(--check --diff).
+    Check mode is berth's C(--check); diff mode shows berth's C(--diff) (the sysctl file).
 options:
   profile:
     description: The profile to apply.
@@ -54,7 +54,7 @@ attributes:
     description: berth's C(--check).
   diff_mode:
     support: full
-    description: berth's C(--check --diff) and the overrides file.
+    description: berth's C(--diff) (its JSON's C(diff)) and the overrides file.
 '''
 
 EXAMPLES = r'''
