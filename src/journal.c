@@ -3,7 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <pwd.h>
 #include <systemd/sd-journal.h>
+#include <systemd/sd-messages.h>
 
 #include "journal.h"
 #include "json.h"
@@ -26,31 +28,50 @@ static char *field(sd_journal *j, const char *name)
 	return strndup((const char *)data + nl + 1, len - nl - 1);
 }
 
+/* One match "FIELD=value". */
+static int match(sd_journal *j, const char *field, const char *value)
+{
+	_cleanup_free_ char *m = NULL;
+
+	if (asprintf(&m, "%s=%s", field, value) < 0)
+		return -ENOMEM;
+	return sd_journal_add_match(j, m, 0);
+}
+
+/* Only entries an unprivileged user cannot forge: journald sets the fields that start with "_"
+ * from the sender's credentials and cgroup. */
 static int add_matches(sd_journal *j, const struct journal_query *q)
 {
-	_cleanup_free_ char *m1 = NULL, *m2 = NULL;
+	bool ids = q->invocation_ids && q->invocation_ids[0];
 	int r;
 
-	/* (_SYSTEMD_UNIT=u [AND (_SYSTEMD_INVOCATION_ID=a OR ...)]) OR (UNIT=u [AND (INVOCATION_ID=a
-	 * OR ...)]): the service's own lines and what systemd says about it. Within one term, matches
-	 * on different fields are ANDed and on the same field ORed. */
-	if (asprintf(&m1, "_SYSTEMD_UNIT=%s", q->unit) < 0 || asprintf(&m2, "UNIT=%s", q->unit) < 0)
-		return -ENOMEM;
-	const char *unit_fields[] = { m1, m2 };
-	for (size_t u = 0; u < 2; u++) {
-		if (u > 0 && (r = sd_journal_add_disjunction(j)) < 0)
+	/* Terms joined by disjunctions; within one, matches on different fields are ANDed and on the
+	 * same field ORed. The service's own output (and systemd's pre-exec messages, made in its
+	 * cgroup): */
+	if ((r = match(j, "_SYSTEMD_UNIT", q->unit)) < 0)
+		return r;
+	STRV_FOREACH(id, ids ? q->invocation_ids : NULL)
+		if ((r = match(j, "_SYSTEMD_INVOCATION_ID", *id)) < 0)
 			return r;
-		if ((r = sd_journal_add_match(j, unit_fields[u], 0)) < 0)
+	/* what systemd itself says about it */
+	if ((r = sd_journal_add_disjunction(j)) < 0 || (r = match(j, "_PID", "1")) < 0 ||
+	    (r = match(j, "UNIT", q->unit)) < 0)
+		return r;
+	STRV_FOREACH(id, ids ? q->invocation_ids : NULL)
+		if ((r = match(j, "INVOCATION_ID", *id)) < 0)
 			return r;
-		if (q->invocation_ids && q->invocation_ids[0]) {
-			STRV_FOREACH(id, q->invocation_ids) {
-				_cleanup_free_ char *m = NULL;
-				if (asprintf(&m, "%s=%s", u == 0 ? "_SYSTEMD_INVOCATION_ID" : "INVOCATION_ID", *id) < 0)
-					return -ENOMEM;
-				if ((r = sd_journal_add_match(j, m, 0)) < 0)
-					return r;
-			}
-		}
+	if (ids)
+		return 0;
+	/* its core dumps, written by systemd-coredump as root or as its own system user */
+	struct passwd *pw = getpwnam("systemd-coredump");
+	if ((r = sd_journal_add_disjunction(j)) < 0 || (r = match(j, "MESSAGE_ID", SD_MESSAGE_COREDUMP_STR)) < 0 ||
+	    (r = match(j, "COREDUMP_UNIT", q->unit)) < 0 || (r = match(j, "_UID", "0")) < 0)
+		return r;
+	if (pw && pw->pw_uid != 0) {
+		char uid[32];
+		snprintf(uid, sizeof(uid), "%u", (unsigned)pw->pw_uid);
+		if ((r = match(j, "_UID", uid)) < 0)
+			return r;
 	}
 	return 0;
 }
@@ -211,8 +232,9 @@ int journal_restart_span(const char *unit, unsigned n, uint64_t *ret_first, uint
 		return r;
 	if (asprintf(&m, "UNIT=%s", unit) < 0)
 		return -ENOMEM;
-	if ((r = sd_journal_add_match(j, m, 0)) < 0 ||
-	    (r = sd_journal_add_match(j, "MESSAGE_ID=5eb03494b6584870a536b337290809b3", 0)) < 0)
+	/* systemd's own "Scheduled restart job" lines: from PID 1, with the message ID of sd-messages.h */
+	if ((r = sd_journal_add_match(j, m, 0)) < 0 || (r = match(j, "_PID", "1")) < 0 ||
+	    (r = match(j, "MESSAGE_ID", SD_MESSAGE_UNIT_RESTART_SCHEDULED_STR)) < 0)
 		return r;
 	r = sd_journal_seek_tail(j);
 	if (r < 0)

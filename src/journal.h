@@ -7,6 +7,9 @@
 
 #include "size.h"
 
+/* Entries an unprivileged user cannot forge, only: the service's own output (_SYSTEMD_UNIT=),
+ * systemd's messages about it (_PID=1 and UNIT=) and its core dumps (systemd-coredump's, as root
+ * or its own system user). A `logger` line that claims UNIT=NAME.service is not. */
 struct journal_query {
 	const char *unit;              /* "NAME.service": its own output and systemd's messages about it */
 	char **invocation_ids;         /* NULL or hex ids: only these runs (berth logs --release) */

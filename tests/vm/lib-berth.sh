@@ -68,3 +68,20 @@ main_pid() {
 json_get() {
 	jq -er "$2" "$1"
 }
+
+# wait_for SECONDS CMD...: until CMD succeeds, polling every 0.2 s; then CMD once more, visibly.
+wait_for() {
+	local n=$(($1 * 5))
+	shift
+	while [ "$n" -gt 0 ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.2
+		n=$((n - 1))
+	done
+	"$@"
+}
+
+# active_state_is NAME STATE (a condition for wait_for)
+active_state_is() {
+	[ "$(systemctl show -p ActiveState --value "$1.service")" = "$2" ]
+}
