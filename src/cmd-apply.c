@@ -220,15 +220,18 @@ static int exec_apply(int argc, char **argv)
 							 term_colour(STDOUT_FILENO));
 			}
 
-	/* 2. files for all, then one reload */
+	/* 2. files and enablement for all, then one reload */
 	for (size_t i = 0; i < n; i++) {
 		struct item *it = &items[i];
 		if (!it->planned)
 			continue;
 		if (!deploy_plan_needs_txn(&it->plan)) {
 			r = deploy_refresh_release(&it->plan, &it->rep);
-			if (r >= 0 && deploy_enable(bus, &it->plan, &it->rep) < 0)
-				r = -EIO;
+			if (r >= 0) {
+				int e = deploy_enable(bus, &it->plan, &it->rep);
+				any_unit_changed |= e > 0; /* the reload below, see deploy_enable() */
+				r = e < 0 ? -EIO : 0;
+			}
 			if (r < 0) {
 				errno = -r;
 				cli_error(it->file, 0, NULL, NULL, "cannot update release %s of \"%s\": %m", it->plan.version,
@@ -252,7 +255,16 @@ static int exec_apply(int argc, char **argv)
 			any_failed = true;
 			continue;
 		}
-		any_unit_changed |= it->plan.unit_changes;
+		/* enabled before the one reload, see deploy_enable() */
+		r = deploy_enable(bus, &it->plan, &it->rep);
+		if (r < 0) {
+			deploy_abort(bus, &it->plan, "cannot enable the unit", &it->rep, &it->out);
+			it->planned = false;
+			any_failed = true;
+			continue;
+		}
+		deploy_step(&it->plan, "enable");
+		any_unit_changed |= it->plan.unit_changes || r > 0;
 	}
 	if (any_unit_changed && !interrupt_pending()) {
 		r = bus_daemon_reload(bus, &error);
@@ -267,7 +279,7 @@ static int exec_apply(int argc, char **argv)
 				deploy_step(&items[i].plan, "reload");
 	}
 
-	/* 3. enable, queue every start together, wait for all */
+	/* 3. queue every start together, wait for all */
 	r = bus_jobs_init(&jobs, bus);
 	if (r < 0) {
 		snprintf(why, sizeof(why), "cannot subscribe to systemd's job signals: %s", strerror(-r));
@@ -281,13 +293,6 @@ static int exec_apply(int argc, char **argv)
 		struct item *it = &items[i];
 		if (!it->planned)
 			continue;
-		if (deploy_enable(bus, &it->plan, &it->rep) < 0) {
-			deploy_abort(bus, &it->plan, "cannot enable the unit", &it->rep, &it->out);
-			it->planned = false;
-			any_failed = true;
-			continue;
-		}
-		deploy_step(&it->plan, "enable");
 		const char *method = deploy_job_method(&it->plan);
 		/* a deliberate start is not a crash loop: clear the start limit's counter */
 		(void)bus_reset_failed(bus, it->plan.unit_name, NULL);
@@ -342,9 +347,14 @@ static int exec_apply(int argc, char **argv)
 	}
 
 	/* 4. services whose manifest left DIR */
-	if (!interrupt_pending())
+	if (!interrupt_pending() && prune && prune[0]) {
 		STRV_FOREACH(name, prune)
 			prune_service(bus, *name, &global);
+		/* systemd forgets the removed units */
+		sd_bus_error_free(&error);
+		if (bus_daemon_reload(bus, &error) >= 0)
+			report_step(&global, "reload", true, "systemd re-read its units");
+	}
 	goto summary;
 
 abort_all:

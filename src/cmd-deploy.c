@@ -120,8 +120,13 @@ static int exec_deploy(int argc, char **argv)
 	if (!deploy_plan_needs_txn(&plan)) {
 		/* nothing that runs changes: at most the saved manifest and the boot-time enablement */
 		r = deploy_refresh_release(&plan, &rep);
-		if (r >= 0 && deploy_enable(bus, &plan, &rep) < 0)
-			r = -EIO;
+		if (r >= 0) {
+			_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+			int e = deploy_enable(bus, &plan, &rep);
+			if (e > 0 && bus_daemon_reload(bus, &error) >= 0)
+				report_step(&rep, "reload", true, "systemd re-read its units");
+			r = e < 0 ? -EIO : 0;
+		}
 		if (r < 0) {
 			errno = -r;
 			cli_error(NULL, 0, NULL, NULL, "cannot update release %s of \"%s\": %m", plan.version, m->name);

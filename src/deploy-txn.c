@@ -247,7 +247,7 @@ int deploy_enable(sd_bus *bus, struct deploy_plan *p, struct report *rep)
 	}
 	if (changed)
 		report_step(rep, "enable", true, "%s enabled at boot", p->unit_name);
-	return 0;
+	return changed;
 }
 
 /* Why did the start fail? The readiness check's own words if it ran, else systemd's view. */
@@ -487,7 +487,8 @@ static int roll_back(sd_bus *bus, const struct txn *t, struct report *rep, char 
 	if (!t->from) {
 		/* never passed its health gate: must not start at the next boot either */
 		(void)bus_unit_job(bus, "StopUnit", unit, 120 * USEC_PER_SEC, &result, NULL, NULL);
-		(void)bus_disable_unit(bus, unit, &changed, NULL);
+		if (bus_disable_unit(bus, unit, &changed, NULL) >= 0 && changed)
+			(void)bus_daemon_reload(bus, NULL); /* see deploy_enable() */
 		(void)bus_reset_failed(bus, unit, NULL);
 		report_step(rep, "rollback", true, "no previous release: %s left stopped and disabled", unit);
 		unit_status_release(&st);
@@ -498,6 +499,8 @@ static int roll_back(sd_bus *bus, const struct txn *t, struct report *rep, char 
 		r = t->was_enabled ? bus_enable_unit(bus, unit, &changed, NULL) : bus_disable_unit(bus, unit, &changed, NULL);
 		if (r >= 0)
 			report_step(rep, "enable", true, "%s %s again", unit, t->was_enabled ? "enabled" : "disabled");
+		if (r >= 0 && changed)
+			(void)bus_daemon_reload(bus, NULL); /* see deploy_enable() */
 	}
 	bool active = streq_ptr(st.active_state, "active") && streq_ptr(st.sub_state, "running");
 	if (active && st.main_pid)
@@ -781,7 +784,17 @@ void deploy_run(sd_bus **busp, struct deploy_plan *p, struct report *rep, struct
 		snprintf(why, sizeof(why), "cannot install release %s: %m", p->version);
 		goto abort;
 	}
-	if (p->unit_changes && !interrupt_pending()) {
+	bool enabled_now = false;
+	if (!interrupt_pending()) {
+		r = deploy_enable(*busp, p, rep);
+		if (r < 0) {
+			snprintf(why, sizeof(why), "cannot enable %s", p->unit_name);
+			goto abort;
+		}
+		enabled_now = r > 0;
+		deploy_step(p, "enable");
+	}
+	if ((p->unit_changes || enabled_now) && !interrupt_pending()) {
 		r = bus_daemon_reload(*busp, &error);
 		if (r < 0) {
 			snprintf(why, sizeof(why), "systemd reload failed: %s", bus_error_text(&error, r));
@@ -789,13 +802,6 @@ void deploy_run(sd_bus **busp, struct deploy_plan *p, struct report *rep, struct
 		}
 		report_step(rep, "reload", true, "systemd re-read its units");
 		deploy_step(p, "reload");
-	}
-	if (!interrupt_pending()) {
-		if (deploy_enable(*busp, p, rep) < 0) {
-			snprintf(why, sizeof(why), "cannot enable %s", p->unit_name);
-			goto abort;
-		}
-		deploy_step(p, "enable");
 	}
 	if (interrupt_pending()) {
 		snprintf(why, sizeof(why), "interrupted by %s before the start", interrupt_name());

@@ -108,7 +108,9 @@ int deploy_begin(struct deploy_plan *p);
 void deploy_step(struct deploy_plan *p, const char *step);
 /* Writes the release, switches current, writes the drop-in and the unit. No reload, no job. */
 int deploy_install(struct deploy_plan *p, struct report *rep);
-/* Enables the unit if needed. */
+/* Enables the unit if needed, before the daemon reload that follows: systemd 257 flags a unit
+ * NeedDaemonReload= after its [Install] symlinks change, as `systemctl enable` knows (it reloads).
+ * Returns 1 if symlinks changed (a reload is due), 0 if not, or -errno. */
 int deploy_enable(sd_bus *bus, struct deploy_plan *p, struct report *rep);
 /* The method for the job this plan needs ("StartUnit"/"RestartUnit"), NULL if none. */
 const char *deploy_job_method(const struct deploy_plan *p);

@@ -29,8 +29,8 @@ test_expect_success 'v0 deployed and healthy' '
 # release copy really happens), then berth deploy of the same vN finishes the job.
 prev=v0
 n=1
-for step in after-lock after-begin after-release-copy after-current-switch after-unit-write after-reload \
-	after-enable after-job-queued during-health-wait; do
+for step in after-lock after-begin after-release-copy after-current-switch after-unit-write after-enable \
+	after-reload after-job-queued during-health-wait; do
 	v=v$n
 	test_expect_success "deploy killed at $step: one healthy release runs; the next deploy resolves it" '
 		new_binary bin-$v $n &&
@@ -69,7 +69,7 @@ test_expect_success 'a deploy killed during the wait for a release that then fai
 '
 
 # rollback: killed at each step while going from the current release back to the one before
-for step in after-lock after-begin after-current-switch after-unit-write after-reload after-enable \
+for step in after-lock after-begin after-current-switch after-unit-write after-enable after-reload \
 	after-job-queued during-health-wait; do
 	test_expect_success "rollback killed at $step: one healthy release runs; the next command resolves it" '
 		from=$(readlink /var/lib/berth/fi/current) && from=${from#releases/} &&

@@ -27,8 +27,8 @@ test_expect_success 'apply: a directory with two services' '
 	"$BERTH" apply apply.d
 '
 n=1
-for step in after-lock after-begin after-release-copy after-current-switch after-unit-write after-reload \
-	after-enable after-job-queued during-health-wait; do
+for step in after-lock after-begin after-release-copy after-current-switch after-unit-write after-enable \
+	after-reload after-job-queued during-health-wait; do
 	test_expect_success "apply killed at $step: both services end healthy after the next apply" '
 		new_binary bin-a$n $((n + 100)) &&
 		manifest apply.d/a1.ini a1 8161 "environment.HELLO_VERSION = a$n" "service.binary = $PWD/bin-a$n" &&
