@@ -344,3 +344,13 @@ int main(int argc, char **argv)
 	/* the command sees its name as argv[0] */
 	return run_command(cmd, argc - i, argv + i);
 }
+
+#ifdef BERTH_ASAN_OPTIONS
+/* A sanitizer build for the VM suite (.ci/run) is built with these: ASan reads its defaults here,
+ * also where berth runs from a unit (wait-ready), which no ASAN_OPTIONS reaches. */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void)
+{
+	return BERTH_ASAN_OPTIONS;
+}
+#endif
