@@ -106,25 +106,21 @@ int service_running_release(const char *name, uint32_t main_pid, char **ret)
 	*ret = NULL;
 	if (main_pid == 0)
 		return 0;
-	/* The file itself, not its path: a service with a mount namespace of its own (ProtectSystem=,
-	 * TemporaryFileSystem=) shows the host a different path for the same file. */
 	snprintf(proc, sizeof(proc), "/proc/%u/exe", main_pid);
-	if (stat(proc, &exe) < 0)
-		return errno == ENOENT || errno == ESRCH ? -ESRCH : negative_errno();
-
-	/* the path names the release most of the time (also " (deleted)", when it is gone since) */
 	ssize_t n = readlink(proc, path, sizeof(path) - 1);
-	if (n >= 0) {
-		path[n] = 0;
-		bool deleted = n > 10 && streq(path + n - 10, " (deleted)");
-		if (deleted)
-			path[n - 10] = 0;
-		_cleanup_free_ char *v = release_of_path(name, path);
-		if (v && (deleted || is_release_binary(&store, v, &exe))) {
-			*ret = TAKE_PTR(v);
-			return 0;
-		}
-	}
+	if (n < 0)
+		return errno == ENOENT || errno == ESRCH ? -ESRCH : negative_errno();
+	path[n] = 0;
+	/* the kernel appends this when the file was removed since the exec */
+	if (n > 10 && streq(path + n - 10, " (deleted)"))
+		path[n - 10] = 0;
+	*ret = release_of_path(name, path);
+	if (*ret)
+		return 0;
+	/* A path that names no release may still be one seen through another mount namespace: the
+	 * release whose binary is that very file (same inode), if any. */
+	if (stat(proc, &exe) < 0)
+		return 0;
 	_cleanup_free_ char *releases = NULL;
 	if (asprintf(&releases, "%s/%s/releases", BERTH_STATE_ROOT, name) < 0)
 		return -ENOMEM;

@@ -23,10 +23,10 @@ bool service_exists(const char *name);
 /* The manifest of the current release (/var/lib/berth/NAME/current/manifest.ini). */
 int service_load_manifest(const char *name, struct manifest **ret);
 
-/* The release the process main_pid runs: the release whose binary is the file /proc/PID/exe is
- * (same inode, wherever the process sees it; "/var/lib/berth/NAME/releases/V/NAME",
- * also when that file was deleted since): *ret is V, or NULL when main_pid is 0 or the process runs
- * something that is no release of name. Returns 0 or -errno (-ESRCH: no such process). */
+/* The release the process main_pid runs: its /proc/PID/exe is "/var/lib/berth/NAME/releases/V/NAME"
+ * (also when that file was deleted since), or else the very file (same inode) of release V's
+ * binary. *ret is V, or NULL when main_pid is 0 or the process runs something that is no release
+ * of name. Returns 0 or -errno (-ESRCH: no such process). */
 int service_running_release(const char *name, uint32_t main_pid, char **ret);
 
 /* The directories systemd creates for the service's StateDirectory=, CacheDirectory= and
