@@ -76,7 +76,7 @@ test_expect_success '--json --diff carries the same diff text in "diff"; without
 	"$BERTH" deploy --check --diff --json web.ini >diff.json &&
 	json_get diff.json ".changed and .check" &&
 	jq -j .diff diff.json >diff.json.txt &&
-	sed -n "/^--- /,\$p" diff.out >diff.txt &&
+	sed -n "/^--- /,/^[^-+@ ]/{/^[-+@ ]/p}" diff.out >diff.txt &&
 	grep -q "^+MemoryMax=80M" diff.txt &&
 	test_cmp diff.txt diff.json.txt
 '
