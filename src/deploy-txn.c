@@ -43,20 +43,24 @@ static int write_if_changed(const char *path, const char *data, mode_t mode, boo
 }
 
 /* What goes with a release once it ran with it: the manifest and unit (0600: environment values),
- * and the binary's source stamp for the quick "same file" check. */
+ * the manifest without its [environment] for anyone (status and net as a user), and the binary's
+ * source stamp for the quick "same file" check. */
 static int save_release_files(const struct release_store *store, const char *version, const char *manifest_text,
 			      const char *unit_text, const char *stamp, bool *ret_changed)
 {
 	_cleanup_free_ char *dir = release_dir(store, version), *unit = release_unit_copy_path(store, version),
-			    *manifest = NULL, *stamp_path = NULL;
+			    *manifest = NULL, *public = NULL, *public_text = NULL, *stamp_path = NULL;
 	bool a = false, b = false, c = false;
 	int r;
 
-	if (!dir || !unit || asprintf(&manifest, "%s/manifest.ini", dir) < 0 || asprintf(&stamp_path, "%s/source", dir) < 0)
+	if (!dir || !unit || asprintf(&manifest, "%s/manifest.ini", dir) < 0 ||
+	    asprintf(&public, "%s/" RELEASE_PUBLIC_MANIFEST, dir) < 0 || asprintf(&stamp_path, "%s/source", dir) < 0)
 		return -ENOMEM;
 	r = unit_text ? write_if_changed(unit, unit_text, 0600, &a) : 0;
 	if (r >= 0 && manifest_text)
 		r = write_if_changed(manifest, manifest_text, 0600, &b);
+	if (r >= 0 && manifest_text && (r = manifest_public_text(manifest_text, &public_text)) >= 0)
+		r = write_if_changed(public, public_text, 0644, NULL);
 	if (r >= 0 && stamp)
 		r = write_if_changed(stamp_path, stamp, 0644, &c);
 	if (ret_changed)

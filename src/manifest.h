@@ -140,6 +140,9 @@ struct manifest_diags {
  * that are not printable UTF-8 are shown as \xNN.
  * Not thread-safe: iniparser's error callback is process-global and is redirected while loading. */
 int manifest_load(const char *path, struct manifest **ret, struct manifest_diags *diags);
+/* text without its [environment] section (iniparser's rules for headers and continued lines):
+ * what may be saved for anyone to read. */
+int manifest_public_text(const char *text, char **ret);
 struct manifest *manifest_free(struct manifest *m);
 static inline void manifest_freep(struct manifest **m)
 {

@@ -5,6 +5,7 @@
  *     releases/VERSION/NAME.service         the unit that was installed with this release
  *     releases/VERSION/meta                 key=value lines (see struct release)
  *     releases/VERSION/manifest.ini         the manifest it last passed its health gate with (0600)
+ *     releases/VERSION/manifest.public.ini  the same without [environment], for anyone (0644)
  *     releases/VERSION/NAME.service         the unit that went with it (0600: environment values)
  *     current -> releases/VERSION           switched atomically
  *     previous -> releases/VERSION          the last known good release other than current: the
@@ -20,6 +21,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
+
+/* in a release's directory: the saved manifest without [environment], which anyone may read */
+#define RELEASE_PUBLIC_MANIFEST "manifest.public.ini"
 
 struct release {
 	char *version;

@@ -69,7 +69,13 @@ int service_load_manifest(const char *name, struct manifest **ret)
 	snprintf(path, sizeof(path), "%s/%s/current/manifest.ini", BERTH_STATE_ROOT, name);
 	r = manifest_load(path, ret, &diags);
 	manifest_diags_release(&diags);
-	return r;
+	if (r != -EACCES)
+		return r;
+	/* not root: the copy without environment values */
+	snprintf(path, sizeof(path), "%s/%s/current/" RELEASE_PUBLIC_MANIFEST, BERTH_STATE_ROOT, name);
+	r = manifest_load(path, ret, &diags);
+	manifest_diags_release(&diags);
+	return r == -ENOENT ? -EACCES : r;
 }
 
 /* V if path is ".../releases/V/NAME" of name's store, else NULL */

@@ -1626,6 +1626,20 @@ static void test_quoting_same_everywhere(void **state)
 }
 
 /* The same advice for a key that is no secret shows the spelling to use. */
+/* The copy anyone may read has no [environment], whatever its case, blanks or continued lines. */
+static void test_public_text(void **state)
+{
+	static const char *const text = "[service]\nname = web\n[ Environment ]\nTOKEN = s3cret \\\n"
+					 "[not-a-header]\n  DB = x\n[health]\nhttp = http://127.0.0.1:8080/\n"
+					 "[environment]\nMORE = secret2";
+	_cleanup_free_ char *pub = NULL;
+
+	(void)state;
+	assert_int_equal(manifest_public_text(text, &pub), 0);
+	assert_string_equal(pub, "[service]\nname = web\n[health]\nhttp = http://127.0.0.1:8080/\n");
+	assert_null(strstr(pub, "secret"));
+}
+
 static void test_quoting_advice(void **state)
 {
 	static const struct {
@@ -1863,6 +1877,7 @@ int main(void)
 		cmocka_unit_test(test_man_page_matches_table),
 		cmocka_unit_test(test_quoting_same_everywhere),
 		cmocka_unit_test(test_quoting_advice),
+		cmocka_unit_test(test_public_text),
 		cmocka_unit_test(test_broken_headers_same_everywhere),
 		cmocka_unit_test(test_mutations),
 	};
