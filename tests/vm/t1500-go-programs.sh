@@ -118,7 +118,7 @@ test_expect_success 'a variable set in [environment] wins, and is set once' '
 test_expect_success 'a health check on a large page reads it to the end: no failed write' '
 	manifest gomet.ini gomet 8173 "service.binary = $GOHOME" \
 		"service.args = -listen 127.0.0.1:8173 -metrics-size 8388608" \
-		"health.http = http://127.0.0.1:8173/metrics" "health.timeout = 20s" &&
+		"health.http = http://127.0.0.1:8173/metrics" "health.timeout = 20s" "health.interval = 20s" &&
 	# (a timeout that lets an emulated CPU shared by two VMs read 8 MiB: a probe that times out
 	# closes early too, and the service logs that failed write)
 	"$BERTH" deploy gomet.ini >deploy.out &&
