@@ -13,10 +13,11 @@ forge() {
 }
 
 test_expect_success 'a crash loop ends in failed; status measures it' '
-	manifest c.ini forged 8541 "environment.HELLO_CRASH_AFTER = 1s" "service.start_limit_burst = 3" \
-		"service.start_limit_interval = 1min" "service.restart_delay = 100ms" &&
+	# healthy first (the deploy passes, even on a busy machine), then a crash every 20 s
+	manifest c.ini forged 8541 "environment.HELLO_CRASH_AFTER = 20s" "service.start_limit_burst = 3" \
+		"service.start_limit_interval = 5min" "service.restart_delay = 100ms" &&
 	"$BERTH" deploy c.ini &&
-	wait_for 60 active_state_is forged failed &&
+	wait_for 200 active_state_is forged failed &&
 	"$BERTH" status --json forged >before.json &&
 	json_get before.json ".services[0].crash_loop.span_usec > 0"
 '
