@@ -406,6 +406,17 @@ static void sweep_temp_files(const char *path)
 	}
 }
 
+/* Enables or disables unit, and reloads when its [Install] symlinks changed (see deploy_enable()). */
+static int set_enabled(sd_bus *bus, const char *unit, bool enable)
+{
+	bool changed = false;
+	int r = enable ? bus_enable_unit(bus, unit, &changed, NULL) : bus_disable_unit(bus, unit, &changed, NULL);
+
+	if (r >= 0 && changed)
+		(void)bus_daemon_reload(bus, NULL);
+	return r;
+}
+
 /* Restores what t saved and puts the service back in the state it was in: the old release
  * running and healthy (or stopped, if it was), enabled as it was; a first deploy is left stopped
  * and disabled. Idempotent: what already is as it was is not touched. why says what failed. */
@@ -418,7 +429,7 @@ static int roll_back(sd_bus *bus, const struct txn *t, struct report *rep, char 
 			    *running = NULL;
 	_cleanup_(manifest_freep) struct manifest *old_m = NULL;
 	struct unit_status st = { 0 };
-	bool files_changed = false, changed;
+	bool files_changed = false;
 	usec_t elapsed = 0;
 	size_t len;
 	int r;
@@ -491,8 +502,7 @@ static int roll_back(sd_bus *bus, const struct txn *t, struct report *rep, char 
 	if (!t->from) {
 		/* never passed its health gate: must not start at the next boot either */
 		(void)bus_unit_job(bus, "StopUnit", unit, 120 * USEC_PER_SEC, &result, NULL, NULL);
-		if (bus_disable_unit(bus, unit, &changed, NULL) >= 0 && changed)
-			(void)bus_daemon_reload(bus, NULL); /* see deploy_enable() */
+		(void)set_enabled(bus, unit, false);
 		(void)bus_reset_failed(bus, unit, NULL);
 		report_step(rep, "rollback", true, "no previous release: %s left stopped and disabled", unit);
 		unit_status_release(&st);
@@ -500,11 +510,8 @@ static int roll_back(sd_bus *bus, const struct txn *t, struct report *rep, char 
 	}
 	bool enabled = streq_ptr(st.unit_file_state, "enabled");
 	if (enabled != t->was_enabled) {
-		r = t->was_enabled ? bus_enable_unit(bus, unit, &changed, NULL) : bus_disable_unit(bus, unit, &changed, NULL);
-		if (r >= 0)
+		if (set_enabled(bus, unit, t->was_enabled) >= 0)
 			report_step(rep, "enable", true, "%s %s again", unit, t->was_enabled ? "enabled" : "disabled");
-		if (r >= 0 && changed)
-			(void)bus_daemon_reload(bus, NULL); /* see deploy_enable() */
 	}
 	bool active = streq_ptr(st.active_state, "active") && streq_ptr(st.sub_state, "running");
 	if (active && st.main_pid)
