@@ -395,6 +395,7 @@ summary:
 			it->out.ready_msec >= 0 ? json_int(&j, it->out.ready_msec) : json_null(&j);
 			json_key_string(&j, "failure", it->out.failure);
 			json_key_string(&j, "rolled_back_to", it->out.rolled_back_to);
+			sandbox_json(&j, it->out.sandbox, it->out.sandbox_line);
 			deploy_json_diff(&j, &it->plan);
 			json_object_end(&j);
 		}
@@ -427,6 +428,7 @@ summary:
 					 arg_check ? (it->rep.changed ? "yes" : "no") : "unchanged");
 			printf("%-16s %-8s %-13s %-8s %s\n", it->m ? it->m->name : it->file, res,
 			       it->plan.version ? it->plan.version : "-", it->rep.changed ? "yes" : "no", detail);
+			sandbox_print(stdout, "  └ ", "    ", it->out.sandbox, it->out.sandbox_line);
 		}
 	}
 	bus_jobs_release(&jobs);

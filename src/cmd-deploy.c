@@ -57,6 +57,7 @@ static void print_json(const struct deploy_plan *p, const struct manifest *m, co
 	STRV_FOREACH(l, o->journal)
 		json_string(&j, *l);
 	json_array_end(&j);
+	sandbox_json(&j, o->sandbox, o->sandbox_line);
 	json_object_end(&j);
 	json_finish(&j);
 }
@@ -158,6 +159,7 @@ done:
 			STRV_FOREACH(l, out.journal)
 				fprintf(stderr, "  %s\n", *l);
 		}
+		sandbox_print(stderr, "", "  ", out.sandbox, out.sandbox_line);
 	}
 	ex = out.exit_code;
 	deploy_outcome_release(&out);

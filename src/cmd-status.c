@@ -112,6 +112,7 @@ static void print_human(struct service_state *v, size_t n)
 			       strempty(v[i].st.result), v[i].name, term_out(TERM_RESET));
 		else if (streq_ptr(s->active_state, "failed"))
 			printf("  %s└ failed: %s%s\n", term_out(TERM_RED), strempty(s->result), term_out(TERM_RESET));
+		sandbox_print(stdout, "  └ ", "    ", v[i].sandbox, v[i].sandbox_line);
 	}
 }
 
@@ -236,6 +237,7 @@ static void print_json(struct service_state *v, size_t n)
 			json_object_end(&j);
 		} else
 			json_null(&j);
+		sandbox_json(&j, v[i].sandbox, v[i].sandbox_line);
 		json_key(&j, "limit_mismatches");
 		json_array_begin(&j);
 		STRV_FOREACH(mm, v[i].mismatches)
@@ -302,7 +304,8 @@ static int exec_status(int argc, char **argv)
 		return BERTH_EXIT_FAILURE;
 	for (size_t i = 0; i < n; i++)
 		v[i].name = names[i];
-	r = service_state_gather(bus, v, n, SERVICE_STATE_GO | SERVICE_STATE_CPU_INTERVAL | SERVICE_STATE_PROBE);
+	r = service_state_gather(bus, v, n, SERVICE_STATE_GO | SERVICE_STATE_CPU_INTERVAL | SERVICE_STATE_PROBE |
+						    SERVICE_STATE_SANDBOX);
 	if (r < 0) {
 		free(v);
 		return BERTH_EXIT_FAILURE;

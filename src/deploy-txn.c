@@ -255,7 +255,8 @@ int deploy_enable(sd_bus *bus, struct deploy_plan *p, struct report *rep)
 }
 
 /* Why did the start fail? The readiness check's own words if it ran, else systemd's view. */
-static char *failure_reason(sd_bus *bus, const struct deploy_plan *p, const char *job_result)
+static char *failure_reason(sd_bus *bus, const struct deploy_plan *p, const char *job_result, int *ret_code,
+			    int *ret_status)
 {
 	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
 	struct unit_status st = { 0 };
@@ -277,6 +278,8 @@ static char *failure_reason(sd_bus *bus, const struct deploy_plan *p, const char
 		bool crashed = (st.exec_main_code == CLD_EXITED && st.exec_main_status != 0) ||
 			       ((st.exec_main_code == CLD_KILLED || st.exec_main_code == CLD_DUMPED) &&
 				st.exec_main_status != SIGTERM);
+		*ret_code = st.exec_main_code;
+		*ret_status = st.exec_main_status;
 		if (st.result && streq(st.result, "oom-kill"))
 			snprintf(buf, sizeof(buf), "the service was killed for running out of memory (MemoryMax)");
 		else if (crashed && st.exec_main_code == CLD_EXITED)
@@ -635,9 +638,11 @@ void deploy_finish(sd_bus *bus, struct deploy_plan *p, const char *job_result, u
 
 	bool interrupted = (job_result && streq(job_result, "interrupted")) ||
 			   (watch_failure && interrupt_pending());
-	out->failure = watch_failure ? watch_failure : failure_reason(bus, p, job_result);
+	int code = 0, status = 0;
+	out->failure = watch_failure ? watch_failure : failure_reason(bus, p, job_result, &code, &status);
 	report_fail(rep, watch_failure ? "watch" : "ready", "%s", out->failure);
 	(void)journal_tail(p->unit_name, 10, job_started_realtime, &out->journal);
+	out->sandbox = sandbox_hint_find(out->journal, code, status, &out->sandbox_line);
 	fail_and_roll_back(bus, p, interrupted, rep, out);
 }
 

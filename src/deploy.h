@@ -26,6 +26,7 @@
 #include "manifest.h"
 #include "release.h"
 #include "report.h"
+#include "sandbox.h"
 #include "txn.h"
 
 struct deploy_plan {
@@ -70,6 +71,8 @@ struct deploy_outcome {
 	char *failure;                /* why the release failed, NULL on success */
 	char *rolled_back_to;
 	char **journal;               /* last lines of the failed start */
+	const struct sandbox_hint *sandbox; /* what the sandbox may have refused it (sandbox.h), or NULL */
+	const char *sandbox_line;     /* the line of journal that shows it, NULL if the exit did */
 };
 
 /* Everything that can be known without changing anything. Returns BERTH_EXIT_OK or the exit code

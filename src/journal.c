@@ -10,6 +10,7 @@
 #include "journal.h"
 #include "json.h"
 #include "macro.h"
+#include "sandbox.h"
 #include "strv.h"
 
 static void journal_closep(sd_journal **j)
@@ -91,12 +92,29 @@ static int format_entry(sd_journal *j, char **ret, uint64_t *ret_usec)
 	return 0;
 }
 
-static void print_entry(sd_journal *j, const struct journal_query *q, FILE *f)
+/* Hints already shown by this journal_print (each once: a crash loop repeats its line) */
+struct shown_hints {
+	const struct sandbox_hint *hints[16];
+	size_t n;
+};
+
+static bool hint_first_time(struct shown_hints *shown, const struct sandbox_hint *h)
+{
+	for (size_t i = 0; i < shown->n; i++)
+		if (shown->hints[i] == h)
+			return false;
+	if (shown->n < ELEMENTSOF(shown->hints))
+		shown->hints[shown->n++] = h;
+	return true;
+}
+
+static void print_entry(sd_journal *j, const struct journal_query *q, FILE *f, struct shown_hints *shown)
 {
 	_cleanup_free_ char *line = NULL;
 	uint64_t usec;
 	if (format_entry(j, &line, &usec) < 0)
 		return;
+	const struct sandbox_hint *hint = sandbox_hint_for_message(line);
 	if (q->json) {
 		_cleanup_free_ char *msg = field(j, "MESSAGE"), *pid = field(j, "_PID"),
 				    *inv = field(j, "_SYSTEMD_INVOCATION_ID"), *prio = field(j, "PRIORITY");
@@ -109,6 +127,7 @@ static void print_entry(sd_journal *j, const struct journal_query *q, FILE *f)
 		json_key_string(&js, "pid", pid);
 		json_key_string(&js, "priority", prio);
 		json_key_string(&js, "invocation_id", inv);
+		sandbox_json(&js, hint, hint ? line : NULL);
 		json_object_end(&js);
 		json_finish(&js);
 		return;
@@ -118,11 +137,17 @@ static void print_entry(sd_journal *j, const struct journal_query *q, FILE *f)
 	struct tm tm;
 	strftime(ts, sizeof(ts), "%b %d %H:%M:%S", localtime_r(&t, &tm));
 	fprintf(f, "%s %s\n", ts, line);
+	/* on stderr, so that the log itself stays as the journal has it */
+	if (hint && hint_first_time(shown, hint)) {
+		fflush(f);
+		sandbox_print(stderr, "  berth: ", "  berth:   ", hint, NULL);
+	}
 }
 
 int journal_print(const struct journal_query *q, FILE *f)
 {
 	_cleanup_(journal_closep) sd_journal *j = NULL;
+	struct shown_hints shown = { .n = 0 };
 	int r;
 
 	r = sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY | SD_JOURNAL_SYSTEM);
@@ -168,7 +193,7 @@ int journal_print(const struct journal_query *q, FILE *f)
 		(void)sd_journal_get_realtime_usec(j, &usec);
 		if (q->since_usec && usec < q->since_usec)
 			continue;
-		print_entry(j, q, f);
+		print_entry(j, q, f, &shown);
 	}
 	return 0;
 }

@@ -19,7 +19,9 @@ struct journal_query {
 	bool json;                     /* one JSON object per line */
 };
 
-/* Prints entries as "Nov 25 14:03:11 hello[1234]: message" (or JSON lines) to f.
+/* Prints entries as "Nov 25 14:03:11 hello[1234]: message" (or JSON lines, each with the key
+ * "sandbox") to f; after the first line that points at a sandbox refusal of each kind, what it
+ * means and how to relax it (sandbox.h) on stderr.
  * Returns 0, or -errno (e.g. -ENOENT: no journal files). */
 int journal_print(const struct journal_query *q, FILE *f);
 /* The last n messages of unit (both the service's output and systemd's lines about it) since

@@ -99,6 +99,29 @@ static void fill_crash_loop(struct service_state *v)
 		v->loop_span_usec = s->inactive_enter_usec > first ? s->inactive_enter_usec - first : last - first;
 }
 
+/* The latest run's last log lines (since its main process started: a run before it may have been
+ * another release) and how it ended. Only for a service in trouble (not running, restarted, a
+ * failed result or probe): a healthy one costs no journal read, so status scales with services. */
+static void fill_sandbox(struct service_state *v)
+{
+	const struct unit_status *s = &v->st;
+	_cleanup_free_ char *unit = NULL;
+	_cleanup_strv_free_ char **lines = NULL;
+	const char *line;
+
+	bool trouble = !streq_ptr(s->active_state, "active") || s->n_restarts > 0 ||
+		       (s->result && !streq(s->result, "success")) || (v->health_checked && !v->health.healthy);
+	if (!trouble || !s->exec_main_start_usec || !(unit = unit_name_for(v->name)))
+		return;
+	if (journal_tail(unit, 50, v->st.exec_main_start_usec, &lines) < 0)
+		lines = NULL;
+	/* a running main process has not ended: its ExecMainCode/Status are a previous run's */
+	bool ended = !s->main_pid;
+	v->sandbox = sandbox_hint_find(lines, ended ? s->exec_main_code : 0, ended ? s->exec_main_status : 0, &line);
+	if (v->sandbox && line)
+		v->sandbox_line = strdup(line);
+}
+
 void service_state_fill_local(struct service_state *v, unsigned flags)
 {
 	struct release_store store = { .root = (char *)BERTH_STATE_ROOT, .name = (char *)v->name };
@@ -129,6 +152,8 @@ void service_state_fill_local(struct service_state *v, unsigned flags)
 			cpu_interval(v);
 	}
 	fill_crash_loop(v);
+	if (flags & SERVICE_STATE_SANDBOX)
+		fill_sandbox(v);
 }
 
 struct gathering {
@@ -195,6 +220,9 @@ void service_state_release(struct service_state *v)
 	free(v->running);
 	txn_release(&v->txn);
 	strv_free(v->mismatches);
+	free(v->sandbox_line);
+	v->sandbox = NULL;
+	v->sandbox_line = NULL;
 	v->bus_error_text = NULL;
 	v->release = NULL;
 	v->running = NULL;

@@ -16,12 +16,14 @@
 #include "cgroup.h"
 #include "goruntime.h"
 #include "health.h"
+#include "sandbox.h"
 #include "txn.h"
 
 enum service_state_flags {
 	SERVICE_STATE_GO = 1 << 0,           /* the Go decision (reads the manifest and the binary) */
 	SERVICE_STATE_CPU_INTERVAL = 1 << 1, /* CPU since the previous call (keeps /run/berth/cpu/NAME) */
 	SERVICE_STATE_PROBE = 1 << 2,        /* probe health once now, if active (blocking) */
+	SERVICE_STATE_SANDBOX = 1 << 3,      /* what the sandbox may have refused the latest run (journal) */
 };
 
 struct service_state {
@@ -47,6 +49,8 @@ struct service_state {
 	struct go_decision go;    /* what the unit tells the Go runtime, and why */
 	bool have_delta;          /* CPU over the interval since the previous gathering */
 	uint64_t delta_usec, delta_usage_usec, delta_periods, delta_throttled, delta_throttled_usec;
+	const struct sandbox_hint *sandbox; /* from the latest run's log lines or exit (sandbox.h) */
+	char *sandbox_line;
 };
 
 /* Fills v[0..n) (each with .name set) from systemd, the release store, the kernel. Returns 0 or

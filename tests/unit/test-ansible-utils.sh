@@ -6,6 +6,7 @@
 # Needs SRCDIR from the Makefile's test environment and python3.
 set -u
 command -v python3 >/dev/null || { echo "1..0 # SKIP python3 is not installed"; exit 0; }
+export SRCDIR
 PYTHONPATH=$SRCDIR/contrib/ansible/ansible_collections/berth/host/plugins/module_utils exec python3 - <<'PY'
 import json
 
@@ -57,6 +58,14 @@ r = berth.BerthResult(['berth'], 3, {'errors': [{'message': 'a.ini:3: [resources
 check('message: the JSON errors when stderr has none', r.message(), 'a.ini:3: [resources] memory: invalid size')
 r = berth.BerthResult(['berth'], 75, None, '', '')
 check('message: the exit code in words when berth said nothing', r.message(), 'berth exited 75 (temporary failure, try again)')
+r = berth.BerthResult(['berth'], 6, {'rolled_back': True, 'failure': 'the service exited with status 4 during start',
+                                     'sandbox': {'id': 'read-only', 'cause': 'a write outside (ProtectSystem=strict)',
+                                                 'fix': 'add the path to [hardening] read_write_paths', 'line': 'x'}},
+                      '', 'berth: error: release v2 failed: the service exited with status 4 during start\n')
+check('message: and what the sandbox may have refused, with the fix', r.message(),
+      'release v2 failed: the service exited with status 4 during start\n'
+      'the sandbox may have refused it: a write outside (ProtectSystem=strict)\n'
+      'fix: add the path to [hardening] read_write_paths')
 check('changed: from berth\'s JSON', (berth.BerthResult([], 0, {'changed': True}, '', '').changed,
                                      berth.BerthResult([], 0, None, '', '').changed), (True, False))
 
@@ -97,6 +106,32 @@ diffs = []
 berth.Berth(m).run_mutating(['tune', '--profile', 'web'], diffs)
 check('run_mutating in diff mode when nothing changes: --diff, no diff entry', (m.argvs, diffs),
       ([['/usr/bin/berth', 'tune', '--profile', 'web', '--diff', '--json', '--no-color']], []))
+
+# the modules' DOCUMENTATION, EXAMPLES and RETURN are YAML that ansible-doc must be able to read
+import glob
+import os
+import re
+try:
+    import yaml
+except ImportError:
+    yaml = None
+plugins = os.path.join(os.environ['SRCDIR'], 'contrib/ansible/ansible_collections/berth/host/plugins')
+for path in sorted(glob.glob(plugins + '/modules/*.py') + glob.glob(plugins + '/doc_fragments/*.py')):
+    text = open(path).read()
+    for block in ('DOCUMENTATION', 'EXAMPLES', 'RETURN'):
+        m = re.search(block + r" = r?'''(.*?)'''", text, re.S)
+        if not m:
+            continue
+        title = '%s %s is YAML' % (os.path.relpath(path, plugins), block)
+        if yaml is None:
+            n += 1
+            print('ok %d - %s # skip python3-yaml is not installed' % (n, title))
+            continue
+        try:
+            yaml.safe_load(m.group(1))
+            check(title, 'ok', 'ok')
+        except yaml.YAMLError as e:
+            check(title, str(e), 'ok')
 
 print('1..%d' % n)
 raise SystemExit(1 if failed else 0)

@@ -55,7 +55,15 @@ class BerthResult(object):
         return bool(self.data and self.data.get('changed'))
 
     def message(self):
-        """berth's own words for a failure: its error lines, else the JSON's."""
+        """berth's own words for a failure: its error lines, else the JSON's; and what the
+        sandbox may have refused the service, when berth saw that."""
+        msg = self._message()
+        sandbox = (self.data or {}).get('sandbox')
+        if sandbox:
+            msg += '\nthe sandbox may have refused it: %s\nfix: %s' % (sandbox.get('cause'), sandbox.get('fix'))
+        return msg
+
+    def _message(self):
         lines = [ln for ln in self.stderr.splitlines() if ln.strip()]
         errors = [ln[len('berth: error: '):] for ln in lines if ln.startswith('berth: error: ')]
         if errors:
@@ -121,6 +129,8 @@ class Berth(object):
         extra.setdefault('berth', data)
         extra.setdefault('stderr', res.stderr)
         extra.setdefault('cmd', res.argv)
+        if data.get('sandbox'):
+            extra['sandbox'] = data['sandbox']
         if data.get('rolled_back'):
             extra['rolled_back'] = True
             extra['rolled_back_to'] = data.get('rolled_back_to')

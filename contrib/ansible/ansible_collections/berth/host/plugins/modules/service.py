@@ -127,7 +127,7 @@ attributes:
     description: Through berth's C(--check); start, stop, restart, rollback and remove, which have no C(--check), are predicted from C(berth status).
   diff_mode:
     support: full
-    description: berth's C(--diff) (its JSON's C(diff): the unit and its drop-in) and the rendered manifest.
+    description: berth's C(--diff) (its JSON's C(diff), the unit and its drop-in) and the rendered manifest.
 '''
 
 EXAMPLES = r'''
@@ -204,6 +204,25 @@ failure:
   description: berth's reason for a failed release (e.g. the health check's answer).
   returned: when berth reports one
   type: str
+sandbox:
+  description: >-
+    What berth's sandbox may have refused the failed start, from its log lines or exit status
+    (see SANDBOX DENIALS in berth.ini(5)); the message says it too.
+  returned: when berth saw a sign of it
+  type: dict
+  contains:
+    id:
+      description: Which kind (address-family, read-only, system-call, permission, namespace, ...).
+      type: str
+    cause:
+      description: The part of the sandbox, in the unit's words.
+      type: str
+    fix:
+      description: The manifest key that relaxes it.
+      type: str
+    line:
+      description: The log line that shows it, or null when the exit status did.
+      type: str
 journal:
   description: The last journal lines of the failed start.
   returned: when rolled_back
