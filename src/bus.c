@@ -196,6 +196,7 @@ int bus_jobs_queue(struct bus_jobs *jobs, const char *method, const char *unit, 
 	j->unit = strdup(unit);
 	if (!j->unit)
 		return -ENOMEM;
+	j->stop = streq(method, "StopUnit");
 	jobs->n++;
 
 	j->queued_at = mono_usec();
@@ -233,8 +234,9 @@ static int job_exists(sd_bus *bus, const char *path)
 	return r;
 }
 
-/* A job whose JobRemoved we missed: its result from the unit's state now ("done" if it is active,
- * else "failed"), as systemctl would judge it. */
+/* A job whose JobRemoved we missed: its result from the unit's state now ("done" if a start or
+ * restart left it active, or a stop inactive or failed; else "failed"). The signal may also be
+ * queued behind the reply that said the job is gone: it is read first and wins. */
 static int settle_missed(sd_bus *bus, struct bus_job *j)
 {
 	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
@@ -246,6 +248,11 @@ static int settle_missed(sd_bus *bus, struct bus_job *j)
 	r = job_exists(bus, j->path);
 	if (r != 0)
 		return r < 0 ? r : 0;
+	while ((r = sd_bus_process(bus, NULL)) > 0)
+		if (j->result)
+			return 1;
+	if (r < 0)
+		return r;
 	r = sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, "LoadUnit", &error, &reply, "s", j->unit);
 	if (r >= 0)
 		r = sd_bus_message_read(reply, "o", &path);
@@ -253,7 +260,8 @@ static int settle_missed(sd_bus *bus, struct bus_job *j)
 		r = sd_bus_get_property_string(bus, SD_DEST, path, SD_UNIT, "ActiveState", &error, &state);
 	if (r < 0)
 		return r;
-	j->result = strdup(streq(state, "active") ? "done" : "failed");
+	bool done = j->stop ? streq(state, "inactive") || streq(state, "failed") : streq(state, "active");
+	j->result = strdup(done ? "done" : "failed");
 	j->finished_at = mono_usec();
 	return j->result ? 1 : -ENOMEM;
 }

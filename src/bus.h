@@ -30,6 +30,7 @@ int bus_reset_failed(sd_bus *bus, const char *unit, sd_bus_error *error);
 /* Jobs: queue any number, then wait for all of them through the JobRemoved signal. */
 struct bus_job {
 	char *unit;
+	bool stop;     /* StopUnit: done when the unit is inactive or failed, not when it is active */
 	char *path;    /* job object path, NULL until queued */
 	char *result;  /* "done", "failed", "timeout", "canceled", "dependency", "skipped"; NULL while running */
 	usec_t queued_at;  /* monotonic */
