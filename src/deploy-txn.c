@@ -103,6 +103,13 @@ static int run_job(sd_bus **busp, struct deploy_plan *plan, const char *method, 
 		return r;
 	}
 	deploy_step(plan, "job-queued");
+	/* said once the job is queued and recorded: a berth killed after this line leaves a record
+	 * that says so */
+	if (!arg_json) {
+		printf("  … %-9s %s %s (waiting until healthy)\n", "start",
+		       streq(method, "StartUnit") ? "starting" : "restarting", plan->unit_name);
+		fflush(stdout);
+	}
 	if (fault_wanted(plan->op, "during-health-wait")) {
 		(void)bus_jobs_wait(&jobs, USEC_PER_SEC);
 		fault_point(plan->op, "during-health-wait");
@@ -830,11 +837,6 @@ void deploy_run(sd_bus **busp, struct deploy_plan *p, struct report *rep, struct
 	 * six deploys in a minute must not be refused. ResetFailedUnit also resets its counter. */
 	(void)bus_reset_failed(*busp, p->unit_name, NULL);
 	(void)runstate_remove(p->m->name);
-	if (!arg_json) {
-		printf("  … %-9s %s %s (waiting until healthy)\n", "start",
-		       streq(method, "StartUnit") ? "starting" : "restarting", p->unit_name);
-		fflush(stdout);
-	}
 	r = run_job(busp, p, method, &result, &elapsed);
 	if (r < 0) {
 		snprintf(why, sizeof(why), "cannot start %s", p->unit_name);
