@@ -524,6 +524,8 @@ static int roll_back(sd_bus *bus, const struct txn *t, struct report *rep, char 
 			report_step(rep, "enable", true, "%s %s again", unit, t->was_enabled ? "enabled" : "disabled");
 	}
 	bool active = streq_ptr(st.active_state, "active") && streq_ptr(st.sub_state, "running");
+	/* activating counts as not stopped: a release that dies at start is in auto-restart */
+	bool stopped = streq_ptr(st.active_state, "inactive") || streq_ptr(st.active_state, "failed");
 	if (active && st.main_pid)
 		(void)service_running_release(t->service, st.main_pid, &running);
 	/* a process of the old release that started before the transaction never saw its changes:
@@ -532,8 +534,9 @@ static int roll_back(sd_bus *bus, const struct txn *t, struct report *rep, char 
 			 st.exec_main_start_usec < t->started_usec;
 	unit_status_release(&st);
 	if (!t->was_active) {
-		if (active) {
+		if (!stopped) {
 			(void)bus_unit_job(bus, "StopUnit", unit, 120 * USEC_PER_SEC, &result, NULL, NULL);
+			(void)bus_reset_failed(bus, unit, NULL);
 			report_step(rep, "rollback", true, "%s is back, stopped as it was", t->from);
 		}
 		return 0;

@@ -9,6 +9,17 @@ test_description='berth deploy, status and logs: what the sandbox refused, and t
 . "$(dirname "$0")/test-lib.sh"
 . "$(dirname "$0")/lib-berth.sh"
 
+# stays_stopped NAME: inactive (or failed) now and a second later: not in auto-restart, as a
+# release that dies at start is unless berth stops it
+stays_stopped() {
+	local state
+	for _ in 1 2; do
+		state=$(systemctl show -p ActiveState --value "$1.service")
+		case $state in inactive | failed) ;; *) echo "$1 is $state"; return 1 ;; esac
+		sleep 1
+	done
+}
+
 test_expect_success 'a first deploy that dies listing interfaces names address_families' '
 	manifest sb.ini sb 8181 "service.args = -listen 127.0.0.1:8181 -list-interfaces" &&
 	test_must_fail "$BERTH" deploy sb.ini >out 2>err &&
@@ -16,11 +27,12 @@ test_expect_success 'a first deploy that dies listing interfaces names address_f
 	grep -q "listing interfaces: .*address family not supported by protocol" err &&
 	grep -q "the sandbox may have refused it: a socket family outside RestrictAddressFamilies=" err &&
 	grep -q "fix: add it to \[hardening\] address_families: AF_NETLINK" err &&
-	! systemctl is-active -q sb
+	stays_stopped sb
 '
 
-test_expect_success 'the same in --json: the hint, and the line that shows it' '
+test_expect_success 'the same in --json: the hint, and the line that shows it; again it stays stopped' '
 	test_must_fail "$BERTH" deploy --json sb.ini >deploy.json 2>/dev/null &&
+	stays_stopped sb &&
 	json_get deploy.json ".sandbox.id == \"address-family\"" &&
 	json_get deploy.json ".sandbox.line | test(\"address family not supported\")" &&
 	json_get deploy.json ".sandbox.fix | test(\"address_families\")"
