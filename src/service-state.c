@@ -101,8 +101,10 @@ static void fill_crash_loop(struct service_state *v)
 
 /* The latest run's last log lines (since its main process started: a run before it may have been
  * another release) and how it ended. Only for a service in trouble (not running, restarted, a
- * failed result or probe): a healthy one costs no journal read, so status scales with services. */
-static void fill_sandbox(struct service_state *v)
+ * failed result or probe): a healthy one costs no journal read, so status scales with services.
+ * A stopped unit that systemd has since unloaded has no start time: then the lines since the
+ * current release was installed or made current (release_since). */
+static void fill_sandbox(struct service_state *v, uint64_t release_since)
 {
 	const struct unit_status *s = &v->st;
 	_cleanup_free_ char *unit = NULL;
@@ -111,9 +113,10 @@ static void fill_sandbox(struct service_state *v)
 
 	bool trouble = !streq_ptr(s->active_state, "active") || s->n_restarts > 0 ||
 		       (s->result && !streq(s->result, "success")) || (v->health_checked && !v->health.healthy);
-	if (!trouble || !s->exec_main_start_usec || !(unit = unit_name_for(v->name)))
+	uint64_t since = s->exec_main_start_usec ? s->exec_main_start_usec : release_since;
+	if (!trouble || !since || !(unit = unit_name_for(v->name)))
 		return;
-	if (journal_tail(unit, 50, v->st.exec_main_start_usec, &lines) < 0)
+	if (journal_tail(unit, 50, since, &lines) < 0)
 		lines = NULL;
 	/* a running main process has not ended: its ExecMainCode/Status are a previous run's */
 	bool ended = !s->main_pid;
@@ -129,6 +132,7 @@ void service_state_fill_local(struct service_state *v, unsigned flags)
 
 	struct release rel = { .ready_msec = -1 };
 	bool have_rel = false;
+	uint64_t release_since = 0;
 
 	v->ready_msec = -1;
 	(void)release_get_current(&store, &v->release);
@@ -139,8 +143,10 @@ void service_state_fill_local(struct service_state *v, unsigned flags)
 	else if (have_rel)
 		v->ready_msec = rel.ready_msec;
 	fill_manifest_parts(v, have_rel ? &rel : NULL, flags);
-	if (have_rel)
+	if (have_rel) {
+		release_since = rel.deployed_usec > rel.installed_usec ? rel.deployed_usec : rel.installed_usec;
 		release_release(&rel);
+	}
 	if (v->st.main_pid)
 		(void)service_running_release(v->name, v->st.main_pid, &v->running);
 	v->have_txn = txn_load(BERTH_STATE_ROOT, v->name, &v->txn) >= 0;
@@ -153,7 +159,7 @@ void service_state_fill_local(struct service_state *v, unsigned flags)
 	}
 	fill_crash_loop(v);
 	if (flags & SERVICE_STATE_SANDBOX)
-		fill_sandbox(v);
+		fill_sandbox(v, release_since);
 }
 
 struct gathering {
