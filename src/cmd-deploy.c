@@ -78,6 +78,7 @@ static int exec_deploy(int argc, char **argv)
 	ex = cli_open_bus(&bus);
 	if (ex != BERTH_EXIT_OK)
 		return cli_fail("deploy", ex);
+	log_debug("manifest loaded, connected to systemd");
 
 	report_init(&rep, m->name, arg_json);
 	if (!arg_json)
@@ -93,6 +94,7 @@ static int exec_deploy(int argc, char **argv)
 		/* from here a signal is remembered, and the service is put back before we exit */
 		interrupt_arm();
 		(void)deploy_resolve(bus, m->name, true, &rep);
+		log_debug("unfinished transactions resolved");
 	} else if (txn_exists(BERTH_STATE_ROOT, m->name))
 		report_step(&rep, "resolve", true, "would first finish an interrupted change of %s", m->name);
 

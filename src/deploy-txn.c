@@ -160,6 +160,7 @@ int deploy_begin(struct deploy_plan *p)
 	if (r < 0)
 		return r;
 	p->txn_open = true;
+	log_debug("transaction record written");
 	fault_point(p->op, "after-begin");
 	return 0;
 }
@@ -192,6 +193,7 @@ int deploy_install(struct deploy_plan *p, struct report *rep)
 				    e->is_go ? e->go.go_version : NULL, module, &created);
 		if (r < 0)
 			return r;
+		log_debug("release %s installed", p->version);
 		/* a new release carries its manifest from the start (rollback --to reads it); an
 		 * existing one gets the new one only when it passes */
 		r = save_release_files(&p->store, p->version, p->manifest_text, p->new_unit, stamp, NULL);
@@ -375,9 +377,11 @@ static int commit(const struct txn *t, const char *stamp, const char *origin, in
 	r = save_release_files(&store, t->to, t->manifest_new, t->unit_new, stamp, NULL);
 	if (r < 0)
 		return r;
+	log_debug("commit: release files saved");
 	r = release_mark(&store, t->to, true, ready_msec);
 	if (r < 0)
 		return r;
+	log_debug("commit: release marked good");
 	if (origin) {
 		_cleanup_free_ char *have = NULL;
 		if (service_origin_read(t->service, &have) >= 0 && !streq_ptr(have, origin))
@@ -386,7 +390,10 @@ static int commit(const struct txn *t, const char *stamp, const char *origin, in
 	r = release_prune(&store, keep);
 	if (r > 0)
 		report_step(rep, "prune", true, "removed %d old release%s (keeping %u)", r, r == 1 ? "" : "s", keep);
-	return txn_end(STATE_ROOT, t->service);
+	log_debug("commit: old releases pruned");
+	r = txn_end(STATE_ROOT, t->service);
+	log_debug("commit: transaction record removed");
+	return r;
 }
 
 static unsigned keep_of(const struct manifest *m)
@@ -840,11 +847,13 @@ void deploy_run(sd_bus **busp, struct deploy_plan *p, struct report *rep, struct
 	 * six deploys in a minute must not be refused. ResetFailedUnit also resets its counter. */
 	(void)bus_reset_failed(*busp, p->unit_name, NULL);
 	(void)runstate_remove(p->m->name);
+	log_debug("start limit reset, previous readiness removed");
 	r = run_job(busp, p, method, &result, &elapsed);
 	if (r < 0) {
 		snprintf(why, sizeof(why), "cannot start %s", p->unit_name);
 		goto abort;
 	}
+	log_debug("start job ended: %s after %.1f ms", strempty(result), (double)elapsed / USEC_PER_MSEC);
 	deploy_finish(*busp, p, result, elapsed, started, rep, out);
 	return;
 abort:

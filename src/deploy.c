@@ -401,6 +401,7 @@ int deploy_plan(sd_bus *bus, struct manifest *m, const char *binary_override, co
 	ex = deploy_check_trust(m, p.binary);
 	if (ex != BERTH_EXIT_OK)
 		goto fail;
+	log_debug("plan: manifest read, files trusted");
 	r = release_get_current(&p.store, &p.old_current);
 	if (r < 0) {
 		errno = -r;
@@ -411,6 +412,7 @@ int deploy_plan(sd_bus *bus, struct manifest *m, const char *binary_override, co
 	ex = read_binary(&p, bin, version_override);
 	if (ex != BERTH_EXIT_OK)
 		goto fail;
+	log_debug("plan: binary judged (%s)", p.image.fd >= 0 ? "read and hashed" : "same source as the release");
 	if (p.verdict.error) {
 		cli_error(NULL, 0, NULL, NULL, "binary \"%s\" refused: %s", bin, p.verdict.error);
 		ex = BERTH_EXIT_INVALID;
@@ -453,16 +455,19 @@ int deploy_plan(sd_bus *bus, struct manifest *m, const char *binary_override, co
 	}
 	p.new_unit = TAKE_PTR(out.files[0].content);
 	rendered_unit_release(&out);
+	log_debug("plan: unit rendered");
 
 	ex = compare_with_host(bus, &p);
 	if (ex != BERTH_EXIT_OK)
 		goto fail;
+	log_debug("plan: compared with systemd and the files on disk");
 	ex = check_state_dirs(&p);
 	if (ex != BERTH_EXIT_OK)
 		goto fail;
 	ex = check_ports(&p);
 	if (ex != BERTH_EXIT_OK)
 		goto fail;
+	log_debug("plan: state directories and ports checked");
 
 	*ret = p;
 	return BERTH_EXIT_OK;

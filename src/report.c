@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -33,18 +32,14 @@ static void add(struct report *r, const char *step, bool changed, bool failed, c
 	r->steps[r->n++] = (struct report_step){ strdup(step), changed, failed, detail };
 	if (changed)
 		r->changed = true;
+	/* -v: when each step ended (debug lines carry the time), to see where a deploy spends it */
+	log_debug("step %s done", step);
 	if (r->quiet)
 		return;
 	/* results on stdout, aligned; colour only on a terminal */
 	const char *mark = failed ? "✗" : changed ? "✓" : "·";
 	const char *c = failed ? term_out(TERM_RED) : changed ? term_out(TERM_GREEN) : term_out(TERM_GREY);
 	printf("  %s%s%s %-9s %s\n", c, mark, term_out(TERM_RESET), step, detail ? detail : "");
-	/* -v: when each step ended, to see where a deploy spends its time */
-	if (log_get_max_level() >= LOG_LEVEL_DEBUG) {
-		struct timespec ts;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		log_debug("%s done at %.1f ms", step, (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6);
-	}
 	fflush(stdout);
 }
 
