@@ -12,8 +12,10 @@
  * and used its fallback of 128: as root, berth looks for the file through /proc/MAINPID/root to
  * tell the two apart. A listener is the service's when its cgroup (INET_DIAG_CGROUP_ID) is the
  * unit's ControlGroup; another process's socket on the port is shown as such and never flagged.
- * Every socket query is one kernel-filtered sock_diag dump (sockdiag.c): no /proc/net/tcp walk, no
- * ss. Works unprivileged; only the delta needs to write /run/berth/netstat.last.
+ * All the socket facts come from ONE sock_diag dump of the host's TCP sockets (sockdiag_scan): the
+ * host's counts and every port's listeners and counts at once, however many services and ports;
+ * no /proc/net/tcp walk, no ss. Works unprivileged; only the delta needs to write
+ * /run/berth/netstat.last.
  */
 #include <inttypes.h>
 #include <stdarg.h>
@@ -149,9 +151,9 @@ static int socket_cmp(const void *a, const void *b, void *userdata)
 	return strcmp(x->addr, y->addr);
 }
 
-/* Fills v; returns 0, or -errno when the kernel could not be asked (fatal for the command). A
- * manifest that cannot be read is recorded in v->error, not returned. */
-static int gather_service(sd_bus *bus, const char *name, struct service_view *v)
+/* Fills v from its manifest and systemd; its sockets come from gather_sockets(). A manifest that
+ * cannot be read is recorded in v->error. */
+static void gather_service(sd_bus *bus, const char *name, struct service_view *v)
 {
 	_cleanup_(manifest_freep) struct manifest *m = NULL;
 	int r;
@@ -163,26 +165,43 @@ static int gather_service(sd_bus *bus, const char *name, struct service_view *v)
 		errno = -r;
 		if (asprintf(&v->error, "cannot read the manifest of \"%s\": %m", name) < 0)
 			v->error = NULL;
-		return 0;
+		return;
 	}
 	add_port(v, m->http_port, NET_CHECK_HTTP);
 	add_port(v, m->tcp_port, NET_CHECK_TCP);
 	add_port(v, m->listen_port, NET_CHECK_LISTEN);
 
 	gather_unit(bus, v);
+}
 
-	for (size_t i = 0; i < v->n_ports; i++) {
-		struct port_view *p = &v->ports[i];
+/* The sockets of every service's ports and the host's counts by state, from one dump of the
+ * host's TCP sockets (sockdiag_scan): 20 000 connections are walked once, not once per port. */
+static int gather_sockets(struct service_view *v, size_t n, struct host_view *h)
+{
+	_cleanup_free_ struct sockdiag_port *ports = NULL;
+	size_t k = 0;
+	int r;
 
-		r = sockdiag_listeners(p->port, &p->sockets, &p->n_sockets);
-		if (r < 0)
-			return r;
-		if (p->n_sockets > 1)
-			qsort_r(p->sockets, p->n_sockets, sizeof(*p->sockets), socket_cmp, v);
-		r = sockdiag_count_states(p->port, p->states);
-		if (r < 0)
-			return r;
-	}
+	ports = calloc(3 * n + 1, sizeof(*ports));
+	if (!ports)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < v[i].n_ports; j++)
+			ports[k++].port = v[i].ports[j].port;
+	r = sockdiag_scan(ports, k, h->states);
+	if (r < 0)
+		return r;
+	k = 0;
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < v[i].n_ports; j++) {
+			struct port_view *p = &v[i].ports[j];
+			p->sockets = TAKE_PTR(ports[k].listeners);
+			p->n_sockets = ports[k].n_listeners;
+			memcpy(p->states, ports[k].states, sizeof(p->states));
+			if (p->n_sockets > 1)
+				qsort_r(p->sockets, p->n_sockets, sizeof(*p->sockets), socket_cmp, &v[i]);
+			k++;
+		}
 	return 0;
 }
 
@@ -213,20 +232,17 @@ static void gather_counters(struct host_view *h)
 		h->have_delta = true;
 }
 
-static int gather_host(struct host_view *h)
+/* The host's side besides its sockets (gather_sockets counts those). */
+static void gather_host(struct host_view *h)
 {
 	int r;
 
-	r = sockdiag_count_states(0, h->states);
-	if (r < 0)
-		return r;
 	r = netstat_read_somaxconn(&h->somaxconn);
 	if (r < 0)
 		log_warning_errno(r, "cannot read net.core.somaxconn: %m, ignoring");
 	else
 		h->have_somaxconn = true;
 	gather_counters(h);
-	return 0;
 }
 
 /* --- flags ---------------------------------------------------------------------------------- */
@@ -576,16 +592,15 @@ static int exec_net(int argc, char **argv)
 	if (!v)
 		return cli_fail("net", BERTH_EXIT_FAILURE);
 	for (size_t i = 0; i < n; i++) {
-		r = gather_service(bus, names[i], &v[i]);
-		if (r < 0)
-			break;
+		gather_service(bus, names[i], &v[i]);
 		if (v[i].error) {
 			cli_error(NULL, 0, NULL, NULL, "%s", v[i].error);
 			ex = BERTH_EXIT_FAILURE;
 		}
 	}
+	r = gather_sockets(v, n, &h);
 	if (r >= 0)
-		r = gather_host(&h);
+		gather_host(&h);
 	if (r < 0) {
 		errno = -r;
 		cli_error(NULL, 0, NULL, NULL, "cannot ask the kernel about TCP sockets (sock_diag): %m");

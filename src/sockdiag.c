@@ -239,18 +239,12 @@ static int listener_attr_cb(const struct nlattr *attr, void *data)
 	return MNL_CB_OK;
 }
 
-static int listeners_cb(const struct nlmsghdr *nlh, void *data)
+/* Appends the listening socket msg (whose attributes start after it in nlh) to l. */
+static int listener_add(struct listeners_data *l, const struct nlmsghdr *nlh, const struct inet_diag_msg *msg)
 {
 	const struct nlattr *tb[INET_DIAG_MAX + 1] = {};
-	struct listeners_data *l = data;
-	const struct inet_diag_msg *msg;
 	struct listen_socket *s;
 
-	msg = sockdiag_msg(nlh);
-	if (!msg)
-		return MNL_CB_ERROR;
-	if (msg->idiag_state != TCPS_LISTEN)
-		return MNL_CB_OK;
 	if (msg->idiag_family != AF_INET && msg->idiag_family != AF_INET6)
 		return MNL_CB_OK;
 
@@ -283,6 +277,18 @@ static int listeners_cb(const struct nlmsghdr *nlh, void *data)
 		s->cgroup_id = mnl_attr_get_u64(tb[INET_DIAG_CGROUP_ID]);
 	l->n++;
 	return MNL_CB_OK;
+}
+
+static int listeners_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct inet_diag_msg *msg;
+
+	msg = sockdiag_msg(nlh);
+	if (!msg)
+		return MNL_CB_ERROR;
+	if (msg->idiag_state != TCPS_LISTEN)
+		return MNL_CB_OK;
+	return listener_add(data, nlh, msg);
 }
 
 int sockdiag_listeners(uint16_t port, struct listen_socket **ret, size_t *ret_n)
@@ -324,6 +330,16 @@ static void count_reset(void *data)
 	memset(c->counts, 0, sizeof(c->counts));
 }
 
+/* The state index msg is counted under, 0 if none. */
+static uint8_t count_state(const struct inet_diag_msg *msg)
+{
+	uint8_t state = msg->idiag_state;
+
+	if (state == TCPS_NEW_SYN_RECV) /* the kernel reports request sockets as SYN_RECV already */
+		state = TCPS_SYN_RECV;
+	return state >= TCPS_MAX_STATES ? 0 : state;
+}
+
 static int count_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct count_data *c = data;
@@ -334,13 +350,9 @@ static int count_cb(const struct nlmsghdr *nlh, void *data)
 	if (!msg)
 		return MNL_CB_ERROR;
 
-	state = msg->idiag_state;
-	if (state == TCPS_NEW_SYN_RECV) /* the kernel reports request sockets as SYN_RECV already */
-		state = TCPS_SYN_RECV;
-	if (state == 0 || state >= TCPS_MAX_STATES)
-		return MNL_CB_OK;
-
-	c->counts[state]++;
+	state = count_state(msg);
+	if (state)
+		c->counts[state]++;
 	return MNL_CB_OK;
 }
 
@@ -384,6 +396,108 @@ int sockdiag_count_states(uint16_t local_port, uint64_t counts[TCPS_MAX_STATES])
 		return -EINVAL;
 
 	return sockdiag_count(SOCKDIAG_ALL_STATES, local_port, counts);
+}
+
+/* --- one dump for everything --------------------------------------------------------------- */
+
+struct scan_data {
+	struct sockdiag_port *ports;
+	size_t n_ports;
+	struct listeners_data *listeners; /* one per port */
+	uint64_t host[TCPS_MAX_STATES];
+	uint8_t wanted[65536 / 8];        /* a bit per port in ports[]: most sockets are no one's */
+};
+
+static void scan_reset(void *data)
+{
+	struct scan_data *d = data;
+
+	memset(d->host, 0, sizeof(d->host));
+	for (size_t i = 0; i < d->n_ports; i++) {
+		memset(d->ports[i].states, 0, sizeof(d->ports[i].states));
+		d->listeners[i].n = 0;
+	}
+}
+
+static int scan_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct scan_data *d = data;
+	const struct inet_diag_msg *msg;
+	uint16_t port;
+	uint8_t state;
+
+	msg = sockdiag_msg(nlh);
+	if (!msg)
+		return MNL_CB_ERROR;
+	state = count_state(msg);
+	if (!state)
+		return MNL_CB_OK;
+	d->host[state]++;
+
+	port = ntohs(msg->id.idiag_sport);
+	if (!(d->wanted[port / 8] & (1U << (port % 8))))
+		return MNL_CB_OK;
+	for (size_t i = 0; i < d->n_ports; i++) {
+		if (d->ports[i].port != port)
+			continue;
+		d->ports[i].states[state]++;
+		if (msg->idiag_state == TCPS_LISTEN && listener_add(&d->listeners[i], nlh, msg) != MNL_CB_OK)
+			return MNL_CB_ERROR;
+	}
+	return MNL_CB_OK;
+}
+
+int sockdiag_scan(struct sockdiag_port *ports, size_t n_ports, uint64_t host[TCPS_MAX_STATES])
+{
+	_cleanup_free_ struct scan_data *d = NULL;
+	int r;
+
+	if ((!ports && n_ports > 0) || !host)
+		return -EINVAL;
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	d->ports = ports;
+	d->n_ports = n_ports;
+	d->listeners = calloc(n_ports + 1, sizeof(*d->listeners));
+	if (!d->listeners)
+		return -ENOMEM;
+	for (size_t i = 0; i < n_ports; i++) {
+		if (ports[i].port == 0) {
+			free(d->listeners);
+			return -EINVAL;
+		}
+		d->wanted[ports[i].port / 8] |= (uint8_t)(1U << (ports[i].port % 8));
+	}
+
+	struct sockdiag_dump dump = {
+		.states = SOCKDIAG_ALL_STATES,
+		.cb = scan_cb,
+		.reset = scan_reset,
+		.data = d,
+	};
+	r = sockdiag_dump(&dump);
+	for (size_t i = 0; i < n_ports; i++) {
+		if (r >= 0 && d->listeners[i].n > 0) {
+			ports[i].listeners = d->listeners[i].items;
+			ports[i].n_listeners = d->listeners[i].n;
+		} else
+			free(d->listeners[i].items);
+	}
+	free(d->listeners);
+	if (r < 0)
+		return r;
+	memcpy(host, d->host, sizeof(d->host));
+	return 0;
+}
+
+void sockdiag_port_release(struct sockdiag_port *p)
+{
+	if (!p)
+		return;
+	free(p->listeners);
+	p->listeners = NULL;
+	p->n_listeners = 0;
 }
 
 const char *tcp_state_name(int state)

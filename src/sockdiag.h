@@ -51,5 +51,21 @@ int sockdiag_port_listening(uint16_t port);
  * An inconsistent dump is redone (bounded; then -EAGAIN). Fast: ~100k sockets in well under
  * 100 ms, one 32 KiB buffer, no allocation per socket. */
 int sockdiag_count_states(uint16_t local_port, uint64_t counts[TCPS_MAX_STATES]);
+/* One port's share of a sockdiag_scan(): the listeners on it and its sockets by state, counted
+ * as sockdiag_listeners() and sockdiag_count_states(port) would. */
+struct sockdiag_port {
+	uint16_t port;                    /* set by the caller (not 0) */
+	struct listen_socket *listeners;  /* malloc'ed, NULL when n_listeners is 0 */
+	size_t n_listeners;
+	uint64_t states[TCPS_MAX_STATES];
+};
+
+/* Everything `berth net` needs from ONE dump of the host's TCP sockets (one request per address
+ * family, no kernel filter): host[] counts every socket by state, as sockdiag_count_states(0), and
+ * each ports[i] gets its listeners and the counts of the sockets whose local port it is. A port
+ * may appear more than once (each entry gets the same). On failure nothing is allocated. */
+int sockdiag_scan(struct sockdiag_port *ports, size_t n_ports, uint64_t host[TCPS_MAX_STATES]);
+void sockdiag_port_release(struct sockdiag_port *p);
+
 /* "ESTABLISHED", "SYN_SENT", ..., "LISTEN", "NEW_SYN_RECV"; NULL outside 1..TCPS_MAX_STATES-1. */
 const char *tcp_state_name(int state);

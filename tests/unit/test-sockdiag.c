@@ -528,6 +528,85 @@ static void test_count_many(void **state)
 		close(fds[i]);
 }
 
+/* One dump for everything (berth net): each port gets exactly what the filtered dumps of
+ * sockdiag_listeners() and sockdiag_count_states(port) say, a port listed twice gets it twice,
+ * and the host's counts are those of sockdiag_count_states(0). */
+static void test_scan(void **state)
+{
+	_cleanup_close_ int la = -1, lb = -1, lc = -1;
+	int clients[N_CLIENTS], servers[N_CLIENTS];
+	struct sockdiag_port ports[4] = { 0 };
+	uint64_t host[TCPS_MAX_STATES], want[TCPS_MAX_STATES];
+	uint16_t a, b, c;
+
+	la = listen_on(AF_INET, 0, BACKLOG, &a);
+	lb = listen_on(AF_INET, 0, BACKLOG, &b);
+	lc = listen_on(AF_INET, 0, BACKLOG, &c);
+	assert_true(la >= 0 && lb >= 0 && lc >= 0);
+	for (int i = 0; i < N_CLIENTS; i++) {
+		clients[i] = connect_to(AF_INET, a);
+		assert_true(clients[i] >= 0);
+		servers[i] = accept_one(la);
+		assert_true(servers[i] >= 0);
+	}
+	/* c is free again: nothing listens on it and no socket has it as its local port */
+	close(TAKE_FD(lc));
+
+	ports[0].port = a;
+	ports[1].port = b;
+	ports[2].port = a;
+	ports[3].port = c;
+	assert_int_equal(sockdiag_scan(ports, 4, host), 0);
+	for (size_t i = 0; i < 4; i++) {
+		_cleanup_free_ struct listen_socket *l = NULL;
+		size_t n;
+
+		assert_int_equal(sockdiag_count_states(ports[i].port, want), 0);
+		for (int s = 1; s < TCPS_MAX_STATES; s++)
+			assert_int_equal(ports[i].states[s], want[s]);
+		assert_int_equal(sockdiag_listeners(ports[i].port, &l, &n), 0);
+		assert_int_equal(ports[i].n_listeners, n);
+		for (size_t k = 0; k < n; k++) {
+			assert_int_equal(ports[i].listeners[k].inode, l[k].inode);
+			assert_int_equal(ports[i].listeners[k].port, ports[i].port);
+			assert_string_equal(ports[i].listeners[k].addr, "127.0.0.1");
+		}
+	}
+	assert_int_equal(ports[0].states[TCPS_ESTABLISHED], N_CLIENTS);
+	assert_int_equal(ports[0].states[TCPS_LISTEN], 1);
+	assert_int_equal(ports[0].n_listeners, 1);
+	assert_int_equal(ports[1].states[TCPS_ESTABLISHED], 0);
+	assert_int_equal(ports[1].n_listeners, 1);
+	assert_int_equal(ports[2].states[TCPS_ESTABLISHED], N_CLIENTS);
+	assert_int_equal(ports[3].n_listeners, 0);
+	assert_null(ports[3].listeners);
+	assert_int_equal(ports[3].states[TCPS_LISTEN], 0);
+
+	/* the host: both ends of each connection, and the two listeners (other processes may open
+	 * and close sockets meanwhile, so not an exact match with a second dump) */
+	assert_true(host[TCPS_ESTABLISHED] >= 2 * N_CLIENTS);
+	assert_true(host[TCPS_LISTEN] >= 2);
+	assert_int_equal(host[TCPS_NEW_SYN_RECV], 0);
+	for (size_t i = 0; i < 4; i++)
+		sockdiag_port_release(&ports[i]);
+	assert_null(ports[0].listeners);
+
+	/* nothing asked but the host */
+	assert_int_equal(sockdiag_scan(NULL, 0, host), 0);
+	assert_true(host[TCPS_ESTABLISHED] >= 2 * N_CLIENTS);
+	/* port 0 is no port; the host's counts are not optional */
+	ports[0].port = 0;
+	assert_int_equal(sockdiag_scan(ports, 1, host), -EINVAL);
+	assert_null(ports[0].listeners);
+	ports[0].port = a;
+	assert_int_equal(sockdiag_scan(ports, 1, NULL), -EINVAL);
+
+	for (int i = 0; i < N_CLIENTS; i++) {
+		close(clients[i]);
+		close(servers[i]);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -537,6 +616,7 @@ int main(void)
 		cmocka_unit_test(test_port_listening),
 		cmocka_unit_test(test_count_states),
 		cmocka_unit_test(test_count_many),
+		cmocka_unit_test(test_scan),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
