@@ -229,6 +229,33 @@ int binary_judge(const char *path, struct binary_verdict *ret)
 	return binary_read_and_judge(path, &img, ret);
 }
 
+int binary_judge_release(const char *path, struct binary_verdict *ret)
+{
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+	int r;
+
+	if (isempty(path) || !ret)
+		return -EINVAL;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0)
+		return negative_errno();
+	if (fstat(fd, &st) < 0)
+		return negative_errno();
+	if (!S_ISREG(st.st_mode))
+		return -EINVAL;
+	if ((uint64_t)st.st_size > BINARY_SIZE_MAX)
+		return -EFBIG;
+	if (st.st_size == 0)
+		return judge(NULL, 0, st.st_mode, ret);
+	void *data = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (data == MAP_FAILED)
+		return negative_errno();
+	r = judge(data, (size_t)st.st_size, st.st_mode, ret);
+	(void)munmap(data, (size_t)st.st_size);
+	return r;
+}
+
 void binary_verdict_release(struct binary_verdict *v)
 {
 	elf_info_release(&v->info);

@@ -45,4 +45,10 @@ int binary_judge_image(const struct binary_image *img, struct binary_verdict *re
 int binary_read_and_judge(const char *path, struct binary_image *ret_image, struct binary_verdict *ret);
 /* The same when only the verdict is wanted (berth check, render). */
 int binary_judge(const char *path, struct binary_verdict *ret);
+/* The verdict on a release berth installed itself (root's file in root's 0755 directories under
+ * the state root, never the caller's): judged in place through a read-only mapping, without
+ * copying or hashing it, so that only the pages the ELF reader touches are read. A redeploy of
+ * what runs and a rollback need no more. -ELOOP for a symlink, -EINVAL for what is not a regular
+ * file. */
+int binary_judge_release(const char *path, struct binary_verdict *ret);
 void binary_verdict_release(struct binary_verdict *v);

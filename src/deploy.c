@@ -250,7 +250,7 @@ static int read_binary(struct deploy_plan *p, const char *bin, const char *overr
 		p->version = strdup(quick);
 		if (!copy || !p->version)
 			return BERTH_EXIT_FAILURE;
-		r = binary_judge(copy, &p->verdict);
+		r = binary_judge_release(copy, &p->verdict);
 		return r < 0 ? read_failed(copy, r) : BERTH_EXIT_OK;
 	}
 	r = binary_read_and_judge(p->binary, &p->image, &p->verdict);
@@ -520,7 +520,7 @@ int deploy_plan_rollback(sd_bus *bus, const char *name, const char *target, stru
 		ex = BERTH_EXIT_FAILURE;
 		goto fail;
 	}
-	r = binary_judge(bin, &p.verdict);
+	r = binary_judge_release(bin, &p.verdict);
 	if (r < 0) {
 		ex = read_failed(bin, r);
 		goto fail;

@@ -13,6 +13,7 @@
 #include "fs.h"
 #include "macro.h"
 #include "sha256.h"
+#include "strv.h"
 #include "trust.h"
 #include "txn.h"
 
@@ -261,6 +262,40 @@ static void test_binary_image(void **state)
 	binary_verdict_release(&v);
 }
 
+/* A release berth installed is judged in place, and the verdict is the one a full read gives. */
+static void test_binary_judge_release(void **state)
+{
+	struct binary_verdict full = { 0 }, mapped = { 0 };
+	_cleanup_free_ char *self = realpath("/proc/self/exe", NULL);
+
+	assert_non_null(self);
+	assert_int_equal(binary_judge(self, &full), 0);
+	assert_int_equal(binary_judge_release(self, &mapped), 0);
+	assert_null(full.error);
+	assert_null(mapped.error);
+	assert_string_equal(mapped.info.arch, full.info.arch);
+	assert_int_equal(mapped.info.is_go, full.info.is_go);
+	assert_int_equal(strv_length(mapped.warnings), strv_length(full.warnings));
+	binary_verdict_release(&full);
+	binary_verdict_release(&mapped);
+
+	put(P("rel-text"), "not an ELF at all\n", 0755);
+	assert_int_equal(binary_judge_release(P("rel-text"), &mapped), 0);
+	assert_non_null(strstr(mapped.error, "not an ELF"));
+	binary_verdict_release(&mapped);
+	put(P("rel-empty"), "", 0755);
+	assert_int_equal(binary_judge_release(P("rel-empty"), &mapped), 0);
+	assert_non_null(strstr(mapped.error, "damaged or truncated"));
+	binary_verdict_release(&mapped);
+	/* never through a symlink, never anything but a regular file */
+	assert_int_equal(symlink(self, P("rel-link")), 0);
+	assert_int_equal(binary_judge_release(P("rel-link"), &mapped), -ELOOP);
+	assert_int_equal(mkfifo(P("rel-fifo"), 0600), 0);
+	assert_int_equal(binary_judge_release(P("rel-fifo"), &mapped), -EINVAL);
+	assert_int_equal(binary_judge_release(root, &mapped), -EINVAL);
+	assert_int_equal(binary_judge_release(P("rel-none"), &mapped), -ENOENT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -268,6 +303,7 @@ int main(void)
 		cmocka_unit_test(test_damaged_record),
 		cmocka_unit_test(test_trust),
 		cmocka_unit_test(test_binary_image),
+		cmocka_unit_test(test_binary_judge_release),
 	};
 	return cmocka_run_group_tests_name("txn", tests, group_setup, group_teardown);
 }
