@@ -212,8 +212,9 @@ static int open_regular_at(int dfd, const char *name)
 
 typedef int (*fill_fn)(int fd, void *userdata);
 
-/* The common part of every atomic replace: temp file, fill, fchmod, fsync, rename, fsync dir. */
-static int replace_atomic(const char *path, mode_t mode, fill_fn fill, void *userdata)
+/* The common part of every atomic replace: temp file, fill, fchmod, fsync, rename, fsync dir
+ * (both fsyncs left out when !sync). */
+static int replace_atomic_sync(const char *path, mode_t mode, fill_fn fill, void *userdata, bool sync)
 {
 	const char *base;
 	_cleanup_close_ int dfd = open_parent(path, &base);
@@ -228,7 +229,7 @@ static int replace_atomic(const char *path, mode_t mode, fill_fn fill, void *use
 	int r = fill(fd, userdata);
 	if (r >= 0 && fchmod(fd, mode) < 0)
 		r = negative_errno();
-	if (r >= 0 && fsync(fd) < 0)
+	if (r >= 0 && sync && fsync(fd) < 0)
 		r = negative_errno();
 	if (r >= 0 && close(TAKE_FD(fd)) < 0)
 		r = negative_errno();
@@ -239,9 +240,14 @@ static int replace_atomic(const char *path, mode_t mode, fill_fn fill, void *use
 		(void)unlinkat(dfd, tmp, 0);
 		return r;
 	}
-	if (fsync(dfd) < 0)
+	if (sync && fsync(dfd) < 0)
 		return negative_errno();
 	return 0;
+}
+
+static int replace_atomic(const char *path, mode_t mode, fill_fn fill, void *userdata)
+{
+	return replace_atomic_sync(path, mode, fill, userdata, true);
 }
 
 struct buffer {
@@ -261,6 +267,42 @@ int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
 		return -EINVAL;
 	struct buffer b = { .data = data, .len = len };
 	return replace_atomic(path, mode, fill_buffer, &b);
+}
+
+int fs_write_atomic_unsynced(const char *path, const void *data, size_t len, mode_t mode)
+{
+	if (!data && len > 0)
+		return -EINVAL;
+	struct buffer b = { .data = data, .len = len };
+	return replace_atomic_sync(path, mode, fill_buffer, &b, false);
+}
+
+int fs_write_new_at(int dir_fd, const char *name, const void *data, size_t len, mode_t mode)
+{
+	if (dir_fd < 0 || isempty(name) || strchr(name, '/') || streq(name, ".") || streq(name, "..") ||
+	    (!data && len > 0))
+		return -EINVAL;
+	_cleanup_close_ int fd = openat(dir_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
+	if (fd < 0)
+		return negative_errno();
+	int r = write_full(fd, data, len);
+	if (r >= 0 && fchmod(fd, mode) < 0)
+		r = negative_errno();
+	if (r >= 0 && fsync(fd) < 0)
+		r = negative_errno();
+	if (r >= 0 && close(TAKE_FD(fd)) < 0)
+		r = negative_errno();
+	if (r < 0)
+		(void)unlinkat(dir_fd, name, 0);
+	return r;
+}
+
+int fs_fsync_dir(const char *path)
+{
+	_cleanup_close_ int fd = fs_open_dir_nofollow(path);
+	if (fd < 0)
+		return fd;
+	return fsync(fd) < 0 ? negative_errno() : 0;
 }
 
 static int copy_read_write(int in, int out)

@@ -23,6 +23,17 @@ int fs_mkdir_p_nofollow(const char *path, mode_t mode);
 /* Atomically replaces path (absolute) with data, mode applied before the rename; the parent
  * must exist. If path exists and is a symlink, it is replaced, never followed. */
 int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode);
+/* The same rename, without either fsync: readers see the old or the new content, but after a
+ * crash or power loss the file may hold either, or be empty. Only for information that may be
+ * lost (berth's transaction step, txn.h), never for what a change depends on. */
+int fs_write_atomic_unsynced(const char *path, const void *data, size_t len, mode_t mode);
+/* Writes a NEW file name (O_EXCL, never a symlink) in the directory dir_fd with data and mode,
+ * and fsyncs it; no rename, no directory fsync. For files inside a fresh private directory that
+ * is fsynced (fs_fsync_dir) and then renamed into place as a whole (fs_rename_noreplace): one
+ * directory fsync for all of them instead of one per file. */
+int fs_write_new_at(int dir_fd, const char *name, const void *data, size_t len, mode_t mode);
+/* fsync()s the directory path (absolute, no symlinks followed). */
+int fs_fsync_dir(const char *path);
 /* Atomically copies src (opened O_NOFOLLOW) to dst with mode; same guarantees as above.
  * src is user input and may be relative; only its last component is not followed. It must be a
  * regular file: -ELOOP for a symlink, -EISDIR for a directory, -EINVAL for anything else. */

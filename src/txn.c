@@ -53,14 +53,27 @@ static int record_format(const struct txn *t, char **ret)
 	return 0;
 }
 
-static int write_at(const char *dir, const char *name, const char *content)
+static int write_at(int dfd, const char *name, const char *content)
 {
-	_cleanup_free_ char *p = NULL;
 	if (!content)
 		return 0;
-	if (asprintf(&p, "%s/%s", dir, name) < 0)
-		return -ENOMEM;
-	return fs_write_atomic(p, content, strlen(content), 0600);
+	return fs_write_new_at(dfd, name, content, strlen(content), 0600);
+}
+
+/* The files of t's record in the fresh private directory tmp, all fsynced, then tmp itself. */
+static int write_record(const char *tmp, const struct txn *t, const char *record)
+{
+	_cleanup_close_ int dfd = fs_open_dir_nofollow(tmp);
+	int r;
+
+	if (dfd < 0)
+		return dfd;
+	if ((r = write_at(dfd, "unit.old", t->had_unit ? t->unit_old : NULL)) < 0 ||
+	    (r = write_at(dfd, "dropin.old", t->had_dropin ? t->dropin_old : NULL)) < 0 ||
+	    (r = write_at(dfd, "unit.new", t->unit_new)) < 0 || (r = write_at(dfd, "manifest.new", t->manifest_new)) < 0 ||
+	    (r = write_at(dfd, "record", record)) < 0)
+		return r;
+	return fsync(dfd) < 0 ? negative_errno() : 0;
 }
 
 int txn_begin(const char *state_root, const struct txn *t)
@@ -80,11 +93,7 @@ int txn_begin(const char *state_root, const struct txn *t)
 	r = fs_mkdir_tmp(sdir, BUILD_PREFIX, 0700, &tmp);
 	if (r < 0)
 		return r;
-	if ((r = write_at(tmp, "unit.old", t->had_unit ? t->unit_old : NULL)) < 0 ||
-	    (r = write_at(tmp, "dropin.old", t->had_dropin ? t->dropin_old : NULL)) < 0 ||
-	    (r = write_at(tmp, "unit.new", t->unit_new)) < 0 ||
-	    (r = write_at(tmp, "manifest.new", t->manifest_new)) < 0 ||
-	    (r = write_at(tmp, "record", record)) < 0 || (r = fs_rename_noreplace(tmp, final)) < 0) {
+	if ((r = write_record(tmp, t, record)) < 0 || (r = fs_rename_noreplace(tmp, final)) < 0) {
 		(void)fs_remove(tmp, true, true);
 		return r == -ENOTEMPTY ? -EEXIST : r;
 	}
@@ -93,20 +102,16 @@ int txn_begin(const char *state_root, const struct txn *t)
 
 int txn_set_step(const char *state_root, struct txn *t, const char *step)
 {
-	_cleanup_free_ char *dir = txn_dir(state_root, t->service), *record = NULL, *old = t->step;
-	int r;
+	_cleanup_free_ char *dir = txn_dir(state_root, t->service), *path = NULL, *line = NULL;
+	char *copy;
 
-	if (!dir)
+	if (!dir || !value_ok(step) || isempty(step))
 		return -EINVAL;
-	t->step = strdup(step);
-	if (!t->step) {
-		t->step = TAKE_PTR(old);
+	if (asprintf(&path, "%s/step", dir) < 0 || asprintf(&line, "%s\n", step) < 0 || !(copy = strdup(step)))
 		return -ENOMEM;
-	}
-	r = record_format(t, &record);
-	if (r < 0)
-		return r;
-	return write_at(dir, "record", record);
+	free(t->step);
+	t->step = copy;
+	return fs_write_atomic_unsynced(path, line, strlen(line), 0600);
 }
 
 static int read_at(const char *dir, const char *name, bool required, char **ret)
@@ -208,6 +213,15 @@ int txn_load(const char *state_root, const char *service, struct txn *ret)
 		r = read_at(dir, "unit.new", false, &t.unit_new);
 	if (r >= 0)
 		r = read_at(dir, "manifest.new", false, &t.manifest_new);
+	if (r >= 0) {
+		/* information only (see txn.h): absent, empty or odd leaves the record's step */
+		_cleanup_free_ char *step = NULL;
+		if (read_at(dir, "step", false, &step) >= 0 && step && step[0] && step[strlen(step) - 1] == '\n') {
+			step[strlen(step) - 1] = 0;
+			if (value_ok(step) && *step)
+				r = set_str(&t.step, step);
+		}
+	}
 	if (r < 0) {
 		txn_release(&t);
 		return r == -ENOENT ? -EBADMSG : r;

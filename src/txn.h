@@ -10,8 +10,14 @@
  *     record                      key=value lines, see struct txn ("format=1" first)
  *     unit.old, dropin.old        the unit and berth's limits drop-in before the change
  *     unit.new, manifest.new      what the release carries once it passed its health gate
+ *     step                        the last step reached ("STEP\n"), once past "begin"
  *
- * The contents are those of root-only files (unit environment values): 0600.
+ * The contents are those of root-only files (unit environment values): 0600. Every file but step
+ * is fsynced, and the directory with them, before the rename makes the record exist: the record
+ * is durable before the first change. step is information for status and the resolution's
+ * report, which never depends on it: it is replaced atomically but not fsynced (a deploy would
+ * otherwise pay two fsyncs per step), so after a power loss it may be older, or empty (then the
+ * record's own step, "begin", counts). A berth that does not know step reads "begin".
  */
 #pragma once
 
@@ -38,7 +44,7 @@ struct txn {
 
 /* Writes the record of t for t->service under state_root; -EEXIST if one exists already. */
 int txn_begin(const char *state_root, const struct txn *t);
-/* Rewrites the record with step (and t->step = step). */
+/* Records step as the last step reached (and t->step = step); see "step" above. */
 int txn_set_step(const char *state_root, struct txn *t, const char *step);
 /* Loads the record of service: -ENOENT if there is none, -EBADMSG if it is damaged. */
 int txn_load(const char *state_root, const char *service, struct txn *ret);

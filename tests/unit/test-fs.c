@@ -503,6 +503,45 @@ static void test_fsync_parent(void **state)
 	assert_int_equal(fs_fsync_parent(P("none/x")), -ENOENT);
 }
 
+/* The cheaper writes: new files in a private directory, and an unsynced atomic replace. */
+static void test_write_new_and_unsynced(void **state)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	make_dir(P("wn"));
+	_cleanup_close_ int dfd = fs_open_dir_nofollow(P("wn"));
+	assert_true(dfd >= 0);
+
+	assert_int_equal(fs_write_new_at(dfd, "a", "hello\n", 6, 0600), 0);
+	assert_int_equal(mode_of(P("wn/a")) & 07777, 0600);
+	assert_int_equal(fs_read_file(P("wn/a"), 100, &text, &len), 0);
+	assert_string_equal(text, "hello\n");
+	/* never an existing file, never through a symlink, never a path */
+	assert_int_equal(fs_write_new_at(dfd, "a", "x", 1, 0600), -EEXIST);
+	assert_int_equal(symlink(P("wn/a"), P("wn/l")), 0);
+	assert_int_equal(fs_write_new_at(dfd, "l", "x", 1, 0600), -EEXIST);
+	assert_int_equal(fs_write_new_at(dfd, "x/y", "x", 1, 0600), -EINVAL);
+	assert_int_equal(fs_write_new_at(dfd, "..", "x", 1, 0600), -EINVAL);
+	assert_int_equal(fs_write_new_at(-1, "b", "x", 1, 0600), -EINVAL);
+	assert_int_equal(fs_fsync_dir(P("wn")), 0);
+	assert_int_equal(fs_fsync_dir(P("none")), -ENOENT);
+
+	assert_int_equal(fs_write_atomic_unsynced(P("wn/a"), "new\n", 4, 0644), 0);
+	free(text);
+	text = NULL;
+	assert_int_equal(fs_read_file(P("wn/a"), 100, &text, &len), 0);
+	assert_string_equal(text, "new\n");
+	assert_int_equal(mode_of(P("wn/a")) & 07777, 0644);
+	/* a symlink at the name is replaced, not written through */
+	assert_int_equal(fs_write_atomic_unsynced(P("wn/l"), "mine\n", 5, 0600), 0);
+	assert_false(S_ISLNK(mode_of(P("wn/l"))));
+	free(text);
+	text = NULL;
+	assert_int_equal(fs_read_file(P("wn/a"), 100, &text, &len), 0);
+	assert_string_equal(text, "new\n");
+	assert_int_equal(fs_write_atomic_unsynced("relative", "x", 1, 0600), -EINVAL);
+}
+
 static void test_mkdir_tmp_rename(void **state)
 {
 	char *a = NULL, *b = NULL;
@@ -639,6 +678,7 @@ int main(void)
 		cmocka_unit_test(test_copy_atomic),
 		cmocka_unit_test(test_remove),
 		cmocka_unit_test(test_fsync_parent),
+		cmocka_unit_test(test_write_new_and_unsynced),
 		cmocka_unit_test(test_mkdir_tmp_rename),
 		cmocka_unit_test(test_lock),
 	};

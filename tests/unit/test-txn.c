@@ -95,11 +95,31 @@ static void test_record_round_trip(void **state)
 	assert_string_equal(l.unit_new, t.unit_new);
 	assert_string_equal(l.manifest_new, t.manifest_new);
 
+	_cleanup_free_ char *record = NULL, *again = NULL;
+	size_t len;
+	assert_int_equal(fs_read_file(P("web/txn/record"), 4096, &record, &len), 0);
 	assert_int_equal(txn_set_step(root, &l, "unit-write"), 0);
 	assert_string_equal(l.step, "unit-write");
 	txn_release(&l);
 	assert_int_equal(txn_load(root, "web", &l), 0);
 	assert_string_equal(l.step, "unit-write");
+	/* the step goes to its own file: the durable record is never rewritten after the begin */
+	assert_int_equal(fs_read_file(P("web/txn/record"), 4096, &again, &len), 0);
+	assert_string_equal(again, record);
+	assert_int_equal(lstat(P("web/txn/step"), &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_int_equal(txn_set_step(root, &l, "bad\nstep"), -EINVAL);
+	assert_int_equal(txn_set_step(root, &l, ""), -EINVAL);
+	assert_string_equal(l.step, "unit-write");
+	txn_release(&l);
+	/* a step file a power loss left empty or cut short: the record's own step counts */
+	put(P("web/txn/step"), "", 0600);
+	assert_int_equal(txn_load(root, "web", &l), 0);
+	assert_string_equal(l.step, "begin");
+	txn_release(&l);
+	put(P("web/txn/step"), "job-que", 0600);
+	assert_int_equal(txn_load(root, "web", &l), 0);
+	assert_string_equal(l.step, "begin");
 	txn_release(&l);
 	txn_release(NULL);
 
