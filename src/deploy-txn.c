@@ -189,14 +189,25 @@ int deploy_install(struct deploy_plan *p, struct report *rep)
 		return -ENOMEM;
 
 	if (!p->release_exists) {
-		r = release_install(&p->store, p->version, p->image.fd, p->image.sha256,
-				    e->is_go ? e->go.go_version : NULL, module, &created);
+		/* a new release carries its manifest from the start (rollback --to reads it); an
+		 * existing one gets the new one only when it passes */
+		_cleanup_free_ char *unit_copy = NULL;
+		struct release_file files[3];
+		size_t n = 0;
+		if (asprintf(&unit_copy, "%s.service", p->store.name) < 0)
+			return -ENOMEM;
+		files[n++] = (struct release_file){ unit_copy, p->new_unit, 0600 };
+		if (p->manifest_text)
+			files[n++] = (struct release_file){ "manifest.ini", p->manifest_text, 0600 };
+		if (stamp)
+			files[n++] = (struct release_file){ "source", stamp, 0644 };
+		r = release_install_with(&p->store, p->version, p->image.fd, p->image.sha256,
+					 e->is_go ? e->go.go_version : NULL, module, files, n, &created);
 		if (r < 0)
 			return r;
 		log_debug("release %s installed", p->version);
-		/* a new release carries its manifest from the start (rollback --to reads it); an
-		 * existing one gets the new one only when it passes */
-		r = save_release_files(&p->store, p->version, p->manifest_text, p->new_unit, stamp, NULL);
+		/* installed meanwhile by another berth: its files are that berth's */
+		r = created ? 0 : save_release_files(&p->store, p->version, p->manifest_text, p->new_unit, stamp, NULL);
 		if (r < 0)
 			return r;
 		report_step(rep, "release", true, "installed %s%s%s", p->version, e->is_go ? " " : "",

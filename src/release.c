@@ -404,12 +404,28 @@ static int copy_fd(int src, int dst)
 int release_install(const struct release_store *s, const char *version, int binary_fd, const char *sha256,
 		    const char *go_version, const char *module, bool *ret_created)
 {
+	return release_install_with(s, version, binary_fd, sha256, go_version, module, NULL, 0, ret_created);
+}
+
+static bool release_file_is_valid(const struct release_store *s, const struct release_file *f)
+{
+	return f->content && !isempty(f->name) && !strchr(f->name, '/') && f->name[0] != '.' &&
+	       !streq(f->name, "meta") && !streq(f->name, s->name);
+}
+
+int release_install_with(const struct release_store *s, const char *version, int binary_fd, const char *sha256,
+			 const char *go_version, const char *module, const struct release_file *files,
+			 size_t n_files, bool *ret_created)
+{
 	int r = store_check(s);
 	if (r < 0)
 		return r;
 	if (!release_version_is_valid(version) || binary_fd < 0 || !sha256_is_valid(sha256) ||
-	    !meta_value_is_valid(go_version) || !meta_value_is_valid(module))
+	    !meta_value_is_valid(go_version) || !meta_value_is_valid(module) || (!files && n_files > 0))
 		return -EINVAL;
+	for (size_t i = 0; i < n_files; i++)
+		if (!release_file_is_valid(s, &files[i]))
+			return -EINVAL;
 
 	r = check_existing(s, version, sha256);
 	if (r < 0)
@@ -439,12 +455,8 @@ int release_install(const struct release_store *s, const char *version, int bina
 	if (r < 0)
 		return r;
 
-	_cleanup_free_ char *meta = NULL, *text = NULL;
+	_cleanup_free_ char *text = NULL;
 	_cleanup_close_ int dfd = -1, out = -1;
-	if (asprintf(&meta, "%s/meta", tmp) < 0) {
-		r = -ENOMEM;
-		goto fail;
-	}
 	/* the binary: a new file in our fresh private directory, filled, then made read-only */
 	dfd = fs_open_dir_nofollow(tmp);
 	if (dfd < 0) {
@@ -463,6 +475,11 @@ int release_install(const struct release_store *s, const char *version, int bina
 		r = negative_errno();
 	if (r < 0)
 		goto fail;
+	for (size_t i = 0; i < n_files; i++) {
+		r = fs_write_new_at(dfd, files[i].name, files[i].content, strlen(files[i].content), files[i].mode);
+		if (r < 0)
+			goto fail;
+	}
 
 	struct release m = {
 		.version = (char *)version,
@@ -477,8 +494,11 @@ int release_install(const struct release_store *s, const char *version, int bina
 	r = meta_format(&m, &text);
 	if (r < 0)
 		goto fail;
-	/* meta last: a release directory with meta is complete (release_prune removes it first) */
-	r = fs_write_atomic(meta, text, strlen(text), 0644);
+	/* meta last: a release directory with meta is complete (release_prune removes it first);
+	 * everything in it durable before the directory appears under its name */
+	r = fs_write_new_at(dfd, "meta", text, strlen(text), 0644);
+	if (r >= 0 && fsync(dfd) < 0)
+		r = negative_errno();
 	if (r < 0)
 		goto fail;
 

@@ -20,6 +20,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <time.h>
 
 /* in a release's directory: the saved manifest without [environment], which anyone may read */
@@ -61,6 +62,19 @@ char *release_unit_copy_path(const struct release_store *s, const char *version)
  * go_version and module may be NULL; no value may contain a newline (-EINVAL). */
 int release_install(const struct release_store *s, const char *version, int binary_fd, const char *sha256,
 		    const char *go_version, const char *module, bool *ret_created);
+/* A file that goes into a new release with its binary (the unit copy, the manifest, the source
+ * stamp): name is a plain file name, not "meta" nor the service's name. */
+struct release_file {
+	const char *name;
+	const char *content;
+	mode_t mode;
+};
+/* release_install() with files written into the release before it appears (one directory fsync
+ * for all, instead of an atomic replace each afterwards). When the release existed already
+ * (*ret_created false) the files were not written: the caller saves them as it would otherwise. */
+int release_install_with(const struct release_store *s, const char *version, int binary_fd, const char *sha256,
+			 const char *go_version, const char *module, const struct release_file *files,
+			 size_t n_files, bool *ret_created);
 /* Saves the unit text that goes with version (atomically). */
 int release_save_unit(const struct release_store *s, const char *version, const char *unit_text);
 /* Reads "current"/"previous" link targets as versions; *ret NULL (and 0) if the link is absent. */

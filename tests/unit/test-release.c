@@ -275,9 +275,48 @@ static void test_install(void **state)
 	assert_int_equal(inst(&s, "3.0", root, hex, NULL, NULL, NULL), -EISDIR);
 	assert_false(exists(P("hello/releases/3.0")));
 
+	/* files that go with a new release are in it when it appears, with their modes */
+	const struct release_file files[] = {
+		{ "hello.service", "[Service]\n", 0600 },
+		{ "manifest.ini", "[service]\nname = hello\n", 0600 },
+		{ "source", "/x\n1 2 3\n", 0644 },
+	};
+	int fd = open(other, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	um = umask(077);
+	assert_int_equal(release_install_with(&s, "4.0", fd, hex2, NULL, NULL, files, 3, &created), 0);
+	umask(um);
+	assert_true(created);
+	c = get(P("hello/releases/4.0/manifest.ini"));
+	assert_string_equal(c, "[service]\nname = hello\n");
+	free(c);
+	assert_int_equal(mode_of(P("hello/releases/4.0/hello.service")) & 07777, 0600);
+	assert_int_equal(mode_of(P("hello/releases/4.0/source")) & 07777, 0644);
+	assert_int_equal(mode_of(P("hello/releases/4.0/meta")) & 07777, 0644);
+	assert_int_equal(release_load(&s, "4.0", &r), 0);
+	release_release(&r);
+	/* existing: nothing written, the caller knows from created */
+	const struct release_file changed[] = { { "manifest.ini", "other\n", 0600 } };
+	assert_int_equal(release_install_with(&s, "4.0", fd, hex2, NULL, NULL, changed, 1, &created), 0);
+	assert_false(created);
+	c = get(P("hello/releases/4.0/manifest.ini"));
+	assert_string_equal(c, "[service]\nname = hello\n");
+	free(c);
+	/* names that are no plain file of the release */
+	static const char *const bad_names[] = { "meta", "hello", "a/b", ".hidden", "" };
+	for (size_t i = 0; i < ELEMENTSOF(bad_names); i++) {
+		const struct release_file bad = { bad_names[i], "x", 0600 };
+		assert_int_equal(release_install_with(&s, "5.0", fd, hex2, NULL, NULL, &bad, 1, NULL), -EINVAL);
+	}
+	const struct release_file no_content = { "x", NULL, 0600 };
+	assert_int_equal(release_install_with(&s, "5.0", fd, hex2, NULL, NULL, &no_content, 1, NULL), -EINVAL);
+	assert_int_equal(release_install_with(&s, "5.0", fd, hex2, NULL, NULL, NULL, 1, NULL), -EINVAL);
+	close(fd);
+	assert_false(exists(P("hello/releases/5.0")));
+
 	/* no half-built release left behind by any of the failures */
 	assert_int_equal(count_entries(P("hello/releases"), ".tmp-"), 0);
-	assert_int_equal(count_entries(P("hello/releases"), NULL), 3);
+	assert_int_equal(count_entries(P("hello/releases"), NULL), 4);
 }
 
 #define ZEROS "0000000000000000000000000000000000000000000000000000000000000000"
