@@ -90,9 +90,10 @@ export DEBIAN_FRONTEND=noninteractive
 # The guest has no network: every package a test needs must be listed here.
 pkgs=systemd,systemd-sysv${bus:+,$bus},libsystemd0,$libs,libmnl0,procps,kmod,iproute2
 pkgs=$pkgs,curl,jq,cgroup-tools,util-linux,coreutils,psmisc,linux-image-cloud-amd64
-# Ansible, cloud-init and sshd for the integration tests (t6xxx, tests/package, tests/ansible);
+# Ansible, cloud-init and sshd for the integration tests (t6xxx, tests/package, tests/ansible),
+# supervisor and runit for bench/run (the supervisors berth is compared with);
 # off at boot (see below). Not in the minimal no-D-Bus image, which must stay minimal.
-[ "$variant" = nodbus ] || pkgs=$pkgs,python3,ansible-core,openssh-server,cloud-init
+[ "$variant" = nodbus ] || pkgs=$pkgs,python3,ansible-core,openssh-server,cloud-init,supervisor,runit
 R=$tmp/rootfs
 # The last argument is a sources file (pasted as the chroot's apt sources) or a "deb" line.
 # No initrd is booted (the cloud kernel has NVMe and ext4 built in): update-initramfs is diverted
@@ -132,7 +133,7 @@ touch -r "$R/usr" "$R/etc/.updated" "$R/var/.updated"
 # turn them on; every other boot runs without them.
 if [ "$variant" != nodbus ]; then
 	touch "$R/etc/cloud/cloud-init.disabled"
-	chroot "$R" systemctl disable --quiet ssh.service
+	chroot "$R" systemctl disable --quiet ssh.service supervisor.service
 fi
 for u in serial-getty@ttyS0.service serial-getty@ttyS1.service getty@tty1.service \
 	apt-daily.timer apt-daily-upgrade.timer dpkg-db-backup.timer e2scrub_all.timer \
