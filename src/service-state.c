@@ -1,5 +1,7 @@
 /* service-state.c - gathering the state of services: systemd, release store, kernel */
 #include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -63,7 +65,9 @@ static void fill_go(struct service_state *v, const struct manifest *m, const str
 	v->have_go = true;
 }
 
-static void fill_manifest_parts(struct service_state *v, const struct release *rel, unsigned flags)
+/* The Go decision now; the health probe now (alone) or, when gathering many services, later and
+ * all at once (probe_all): the manifest it needs is kept until then. */
+static void fill_manifest_parts(struct service_state *v, const struct release *rel, unsigned flags, bool defer_probe)
 {
 	_cleanup_(manifest_freep) struct manifest *m = NULL;
 	struct health_spec spec;
@@ -72,10 +76,57 @@ static void fill_manifest_parts(struct service_state *v, const struct release *r
 		return;
 	if (flags & SERVICE_STATE_GO)
 		fill_go(v, m, rel);
-	if (!(flags & SERVICE_STATE_PROBE) || !streq_ptr(v->st.active_state, "active"))
+	if (!(flags & SERVICE_STATE_PROBE) || !streq_ptr(v->st.active_state, "active") || !deploy_health_spec(m, &spec))
 		return;
-	if (deploy_health_spec(m, &spec) && health_probe(&spec, &v->health) >= 0)
+	if (defer_probe) {
+		v->probe_spec = spec;
+		v->probe_manifest = TAKE_PTR(m);
+	} else if (health_probe(&spec, &v->health) >= 0)
 		v->health_checked = true;
+}
+
+/* A probe mostly waits for the service to answer: 50 of them one after the other were half of a
+ * status of 50 services in the test VM. So they run side by side, up to PROBE_THREADS at a time
+ * (each probe has its own socket and deadline; health.c keeps no state). */
+#define PROBE_THREADS 16
+
+struct probe_queue {
+	struct service_state *v;
+	size_t n;
+	atomic_size_t next;
+};
+
+static void *probe_worker(void *userdata)
+{
+	struct probe_queue *q = userdata;
+
+	for (;;) {
+		size_t i = atomic_fetch_add(&q->next, 1);
+		if (i >= q->n)
+			return NULL;
+		struct service_state *v = &q->v[i];
+		if (v->probe_manifest && health_probe(&v->probe_spec, &v->health) >= 0)
+			v->health_checked = true;
+	}
+}
+
+static void probe_all(struct service_state *v, size_t n)
+{
+	struct probe_queue q = { .v = v, .n = n };
+	pthread_t threads[PROBE_THREADS];
+	size_t wanted = 0, started = 0;
+
+	for (size_t i = 0; i < n; i++)
+		wanted += v[i].probe_manifest != NULL;
+	/* this thread probes too; a thread that cannot be created leaves its share to the others */
+	while (started + 1 < wanted && started + 1 < PROBE_THREADS &&
+	       pthread_create(&threads[started], NULL, probe_worker, &q) == 0)
+		started++;
+	(void)probe_worker(&q);
+	for (size_t t = 0; t < started; t++)
+		(void)pthread_join(threads[t], NULL);
+	for (size_t i = 0; i < n; i++)
+		v[i].probe_manifest = manifest_free(v[i].probe_manifest);
 }
 
 /* A crash loop: the start limit refused the next automatic restart. systemd then keeps the
@@ -125,14 +176,14 @@ static void fill_sandbox(struct service_state *v, uint64_t release_since)
 		v->sandbox_line = strdup(line);
 }
 
-void service_state_fill_local(struct service_state *v, unsigned flags)
+/* Everything but the sandbox hint, which needs the probe's result. */
+static void fill_local(struct service_state *v, unsigned flags, bool defer_probe)
 {
 	struct release_store store = { .root = (char *)BERTH_STATE_ROOT, .name = (char *)v->name };
 	struct ready_state rs;
 
 	struct release rel = { .ready_msec = -1 };
 	bool have_rel = false;
-	uint64_t release_since = 0;
 
 	v->ready_msec = -1;
 	(void)release_get_current(&store, &v->release);
@@ -142,9 +193,9 @@ void service_state_fill_local(struct service_state *v, unsigned flags)
 		v->ready_msec = rs.ready_msec;
 	else if (have_rel)
 		v->ready_msec = rel.ready_msec;
-	fill_manifest_parts(v, have_rel ? &rel : NULL, flags);
+	fill_manifest_parts(v, have_rel ? &rel : NULL, flags, defer_probe);
 	if (have_rel) {
-		release_since = rel.deployed_usec > rel.installed_usec ? rel.deployed_usec : rel.installed_usec;
+		v->release_since = rel.deployed_usec > rel.installed_usec ? rel.deployed_usec : rel.installed_usec;
 		release_release(&rel);
 	}
 	if (v->st.main_pid)
@@ -158,8 +209,13 @@ void service_state_fill_local(struct service_state *v, unsigned flags)
 			cpu_interval(v);
 	}
 	fill_crash_loop(v);
+}
+
+void service_state_fill_local(struct service_state *v, unsigned flags)
+{
+	fill_local(v, flags, false);
 	if (flags & SERVICE_STATE_SANDBOX)
-		fill_sandbox(v, release_since);
+		fill_sandbox(v, v->release_since);
 }
 
 struct gathering {
@@ -214,7 +270,12 @@ int service_state_gather(sd_bus *bus, struct service_state *v, size_t n, unsigne
 	free(g.queries);
 	for (size_t i = 0; i < n; i++)
 		if (v[i].have_status)
-			service_state_fill_local(&v[i], flags);
+			fill_local(&v[i], flags, true);
+	probe_all(v, n);
+	if (flags & SERVICE_STATE_SANDBOX)
+		for (size_t i = 0; i < n; i++)
+			if (v[i].have_status)
+				fill_sandbox(&v[i], v[i].release_since);
 	return 0;
 }
 
@@ -227,6 +288,7 @@ void service_state_release(struct service_state *v)
 	txn_release(&v->txn);
 	strv_free(v->mismatches);
 	free(v->sandbox_line);
+	v->probe_manifest = manifest_free(v->probe_manifest);
 	v->sandbox = NULL;
 	v->sandbox_line = NULL;
 	v->bus_error_text = NULL;

@@ -19,6 +19,8 @@
 #include "sandbox.h"
 #include "txn.h"
 
+struct manifest;
+
 enum service_state_flags {
 	SERVICE_STATE_GO = 1 << 0,           /* the Go decision (reads the manifest and the binary) */
 	SERVICE_STATE_CPU_INTERVAL = 1 << 1, /* CPU since the previous call (keeps /run/berth/cpu/NAME) */
@@ -51,6 +53,10 @@ struct service_state {
 	uint64_t delta_usec, delta_usage_usec, delta_periods, delta_throttled, delta_throttled_usec;
 	const struct sandbox_hint *sandbox; /* from the latest run's log lines or exit (sandbox.h) */
 	char *sandbox_line;
+	/* private to service-state.c */
+	uint64_t release_since;          /* when the current release was installed or made current */
+	struct manifest *probe_manifest; /* kept for the probe that runs beside the others' */
+	struct health_spec probe_spec;
 };
 
 /* Fills v[0..n) (each with .name set) from systemd, the release store, the kernel. Returns 0 or

@@ -157,6 +157,25 @@ test_expect_success 'seven releases in a row: deliberate restarts do not trip th
 	test "$(ls /var/lib/berth/web/releases | wc -l)" -le 5
 '
 
+# A service that stopped answering (here: SIGSTOP; the kernel still accepts its connections)
+# costs its probe timeout; status probes all services side by side, so three cost one timeout.
+test_expect_success 'status probes services side by side: three stuck services cost one timeout, not three' '
+	for i in 1 2 3; do
+		manifest "stuck$i.ini" "stuck$i" $((8110 + i)) "health.timeout = 4s" &&
+		"$BERTH" deploy -q "stuck$i.ini" >/dev/null || return 1
+	done &&
+	for i in 1 2 3; do kill -STOP "$(systemctl show -p MainPID --value "stuck$i")" || return 1; done &&
+	t0=$(date +%s%N) &&
+	"$BERTH" status --json stuck1 stuck2 stuck3 >stuck.json &&
+	t1=$(date +%s%N) &&
+	for i in 1 2 3; do kill -CONT "$(systemctl show -p MainPID --value "stuck$i")" || return 1; done &&
+	ms=$(((t1 - t0) / 1000000)) &&
+	echo "status of three stuck services took $ms ms" &&
+	json_get stuck.json "[.services[] | select(.health.healthy == false and (.health.reason | test(\"timed out\")))] | length == 3" &&
+	test "$ms" -lt 8000 &&
+	for i in 1 2 3; do "$BERTH" remove --purge "stuck$i" >/dev/null || return 1; done
+'
+
 test_expect_success 'remove stops and disables it and keeps the releases' '
 	"$BERTH" remove web &&
 	test ! -e /etc/systemd/system/web.service &&
