@@ -390,7 +390,7 @@ int bus_unit_job(sd_bus *bus, const char *method, const char *unit, usec_t timeo
 
 /* --- properties ------------------------------------------------------------------------- */
 
-enum prop_type { P_STR, P_U32, P_I32, P_U64, P_ID128, P_BOOL };
+enum prop_type { P_STR, P_U32, P_I32, P_U64, P_ID128, P_BOOL, P_JOB };
 
 struct prop {
 	const char *name;
@@ -414,6 +414,7 @@ static const struct prop unit_props[] = {
 	PROP("StartLimitBurst", P_U32, start_limit_burst),
 	PROP("StartLimitIntervalUSec", P_U64, start_limit_interval_usec),
 	PROP("NeedDaemonReload", P_BOOL, need_daemon_reload),
+	PROP("Job", P_JOB, job_id),
 	{ NULL },
 };
 
@@ -475,6 +476,11 @@ static int read_prop(sd_bus_message *m, const struct prop *p, struct unit_status
 		if (r >= 0)
 			*(bool *)field = b;
 		return r;
+	}
+	case P_JOB: {
+		/* (uo): the job's id and object path; id 0 when there is none */
+		const char *path;
+		return sd_bus_message_read(m, "v", "(uo)", (uint32_t *)field, &path);
 	}
 	case P_ID128:
 		r = sd_bus_message_enter_container(m, 'v', "ay");
@@ -675,6 +681,21 @@ int bus_get_unit_status(sd_bus *bus, const char *unit, struct unit_status *ret, 
 	}
 	*ret = q.status;
 	return 0;
+}
+
+int bus_get_unit_status_settled(sd_bus *bus, const char *unit, usec_t timeout, struct unit_status *ret,
+				sd_bus_error *error)
+{
+	usec_t deadline = mono_usec() + timeout;
+	int r;
+
+	for (;;) {
+		r = bus_get_unit_status(bus, unit, ret, error);
+		if (r < 0 || ret->job_id == 0 || mono_usec() >= deadline)
+			return r;
+		unit_status_release(ret);
+		(void)usleep(100 * 1000);
+	}
 }
 
 void unit_status_release(struct unit_status *s)

@@ -73,6 +73,7 @@ struct unit_status {
 	bool has_invocation_id;
 	bool need_daemon_reload;        /* the unit file on disk changed since systemd loaded it */
 	uint32_t main_pid;
+	uint32_t job_id;                /* a job systemd has queued or runs for the unit; 0: none */
 	uint32_t n_restarts;
 	uint64_t active_enter_usec;     /* CLOCK_REALTIME µs */
 	uint64_t inactive_enter_usec;
@@ -96,6 +97,13 @@ struct unit_status {
 /* GetAll of the Unit and Service interfaces on the unit's object path (which loads the unit, as
  * LoadUnit would). A unit that does not exist comes back with load_state "not-found". */
 int bus_get_unit_status(sd_bus *bus, const char *unit, struct unit_status *ret, sd_bus_error *error);
+/* The same once systemd has no job for the unit: while one is queued or running (the start of an
+ * enabled unit at boot, somebody's restart), asks again every 100 ms, for up to timeout. Whatever
+ * berth decides from a state in the middle of a job is wrong: an inactive unit whose start is
+ * queued is not stopped, and the MainPID of a starting one may not have exec()ed yet. *ret->job_id
+ * is not 0 when timeout ran out first. */
+int bus_get_unit_status_settled(sd_bus *bus, const char *unit, usec_t timeout, struct unit_status *ret,
+				sd_bus_error *error);
 void unit_status_release(struct unit_status *s);
 
 /* The same, asynchronously: both calls are queued at once and done(q, r) runs from the bus's

@@ -307,11 +307,14 @@ static int compare_with_host(sd_bus *bus, struct deploy_plan *p)
 		if (!p->unit_name || asprintf(&p->unit_path, "%s/%s", BERTH_UNIT_DIR, p->unit_name) < 0)
 			return BERTH_EXIT_FAILURE;
 	}
-	r = bus_get_unit_status(bus, p->unit_name, &p->status, &error);
+	r = bus_get_unit_status_settled(bus, p->unit_name, deploy_job_timeout(p->m), &p->status, &error);
 	if (r < 0) {
 		cli_error(NULL, 0, NULL, NULL, "cannot ask systemd about %s: %s", p->unit_name, bus_error_text(&error, r));
 		return BERTH_EXIT_TEMPFAIL;
 	}
+	if (p->status.job_id)
+		log_warning("%s: systemd's job %" PRIu32 " for it still runs: judging it as it is now (%s/%s)",
+			    p->unit_name, p->status.job_id, strempty(p->status.active_state), strempty(p->status.sub_state));
 	p->is_active = p->status.active_state && (streq(p->status.active_state, "active") ||
 						  streq(p->status.active_state, "activating") ||
 						  streq(p->status.active_state, "reloading"));

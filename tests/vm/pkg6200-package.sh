@@ -14,7 +14,7 @@ test_expect_success 'no berth before the packages' '
 '
 
 test_expect_success 'the packages install offline (dependencies from the image)' '
-	apt-get install -y --no-download "$DEBS"/berth_*.deb "$DEBS"/berth-ansible_*.deb &&
+	apt-get install -y "$DEBS"/berth_*.deb "$DEBS"/berth-ansible_*.deb &&
 	test "$(command -v berth)" = /usr/bin/berth &&
 	berth --version | grep -q "^berth [0-9]" &&
 	test -f /usr/share/bash-completion/completions/berth &&

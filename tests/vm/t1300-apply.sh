@@ -32,6 +32,29 @@ test_expect_success 'a second apply changes nothing' '
 	test "$(main_pid one)" = "$p1"
 '
 
+# At boot, an enabled service's start is queued when berth-apply.service plans: a plan made from
+# that moment (inactive, or MainPID not yet exec()ed) started or restarted it and reported a change.
+test_expect_success 'apply waits for a start systemd has queued (as at boot) and changes nothing' '
+	printf "[Service]\nType=oneshot\nExecStart=/bin/sleep 3\n" >/etc/systemd/system/t1300-gate.service &&
+	systemctl daemon-reload &&
+	mkdir -p gated &&
+	manifest gated/gated.ini gated 8135 "service.after = t1300-gate.service" &&
+	"$BERTH" apply gated &&
+	systemctl stop gated.service &&
+	cursor=$(journalctl -n 0 --show-cursor | sed -n "s/^-- cursor: //p") &&
+	systemctl start --no-block t1300-gate.service gated.service &&
+	systemctl list-jobs --no-legend | grep -q "gated.service *start" &&
+	test "$(systemctl show -p ActiveState --value gated.service)" = inactive &&
+	"$BERTH" apply --json gated >gated.json &&
+	cat gated.json &&
+	json_get gated.json ".changed == false" &&
+	systemctl is-active -q gated.service &&
+	journalctl --after-cursor "$cursor" -u gated.service --no-pager >gated.log &&
+	test "$(grep -c "Started gated.service" gated.log)" = 1 &&
+	remove_service gated &&
+	rm /etc/systemd/system/t1300-gate.service && systemctl daemon-reload
+'
+
 test_expect_success 'apply --check reports a pending change and changes nothing' '
 	manifest svc/two.ini two 8132 "resources.memory = 64M" &&
 	host_snapshot one.service two.service three.service >before &&
