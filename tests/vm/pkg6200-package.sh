@@ -32,7 +32,7 @@ test_expect_success 'berth deploy of the example works from the package' '
 	BERTH=/usr/bin/berth &&
 	berth deploy --binary "$HELLO" "$EXAMPLES/hello.ini" &&
 	curl -fsS http://127.0.0.1:8080/ | grep -q "hello from v1" &&
-	grep -q "ExecStartPost=+/usr/bin/berth wait-ready" /etc/systemd/system/hello.service
+	grep -q "^ExecStartPost=+\"/usr/bin/berth\" \"wait-ready\"" /etc/systemd/system/hello.service
 '
 
 test_expect_success 'the packaged collection: ansible-doc and the status module find it by default' '
@@ -47,7 +47,9 @@ test_expect_success 'the packaged collection: ansible-doc and the status module 
 test_expect_success 'purging both packages leaves the deployed service running' '
 	pid=$(main_pid hello) &&
 	apt-get purge -y berth-ansible berth &&
+	hash -r &&
 	test_must_fail command -v berth &&
+	test ! -e /usr/share/ansible/collections/ansible_collections/berth &&
 	test ! -e /usr/bin/berth &&
 	test "$(systemctl is-active hello)" = active &&
 	test "$(main_pid hello)" = "$pid" &&
